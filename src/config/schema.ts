@@ -15,7 +15,8 @@ const count = (min: number) => z.number().int().min(min);
 
 /** Apply inner defaults even when the whole section is missing (zod 4: prefault, not default). */
 function section<T extends z.ZodRawShape>(shape: T) {
-  return z.strictObject(shape).prefault({});
+  // Every field has a default, so {} is valid input; TypeScript cannot see that for a generic shape.
+  return z.strictObject(shape).prefault({} as z.input<z.ZodObject<T, z.core.$strict>>);
 }
 
 export const TemperatureSchema = z
