@@ -40,7 +40,8 @@ export type OrderEvent =
   | { type: 'order.canceled'; graceMs?: number; nowMs?: number }
   | { type: 'order.expired' }
   | { type: 'order.outcomeUnknown'; error: string }
-  | { type: 'order.cancelRequested' };
+  | { type: 'order.cancelRequested' }
+  | { type: 'order.outcomeApplied' };
 
 /** What the supervisor hears from its order actors. */
 export type OrderReport =
@@ -73,13 +74,14 @@ function statesFromTable() {
       if (target === undefined) continue;
       on[event] = { target: target === state ? undefined : target, reenter: false, actions: actionsFor(event as OrderEventType) };
     }
+    // Raised after a whole outcome (submit result, query result, broker update) has been applied:
+    // the supervisor hears the state the order ended in once, not every step on the way.
+    if (state !== 'submitting') on['order.outcomeApplied'] = { actions: { type: 'reportSettled', params: { state } } };
     states[state] = {
       description: DESCRIPTIONS[state],
       on,
       ...(state === 'submitting' ? { invoke: SUBMIT_INVOKE } : {}),
       ...(state === 'unresolved' ? { invoke: QUERY_INVOKE } : {}),
-      // Every state after submitting tells the supervisor where the order stands.
-      ...(state === 'submitting' ? {} : { entry: 'reportSettled' }),
     };
   }
   return states;
@@ -166,26 +168,28 @@ export function createOrderMachine(deps: OrderDeps) {
         } else {
           raiseOrderProgress(enqueue, result.order, result.fills);
         }
+        enqueue.raise({ type: 'order.outcomeApplied' });
       }),
       raiseOutcomeUnknown: enqueueActions(({ event, enqueue }) => {
         enqueue.raise({ type: 'order.outcomeUnknown', error: String((event as unknown as { error: unknown }).error) });
+        enqueue.raise({ type: 'order.outcomeApplied' });
       }),
       applyQueryResult: enqueueActions(({ event, enqueue }) => {
         const { order, fills } = (event as unknown as { output: { order: BrokerOrder | null; fills: Fill[] } }).output;
         if (!order) {
           enqueue.raise({ type: 'order.rejected', code: 'NOT_RECEIVED', reason: 'the broker has no order with this client order id' });
-          return;
-        }
-        if (order.status === 'rejected') {
+        } else if (order.status === 'rejected') {
           enqueue.raise({ type: 'order.rejected', code: order.rejectCode ?? 'REJECTED', reason: order.rejectReason ?? 'rejected' });
-          return;
+        } else {
+          raiseOrderProgress(enqueue, order, fills);
         }
-        raiseOrderProgress(enqueue, order, fills);
+        enqueue.raise({ type: 'order.outcomeApplied' });
       }),
-      reportSettled: sendParent(({ context, self }) => ({
+      // The state comes as a parameter: during a transition, self.getSnapshot() is still the old one.
+      reportSettled: sendParent(({ context }, params: { state: OrderState }) => ({
         type: 'order.settled',
         clientOrderId: context.request.clientOrderId,
-        state: self.getSnapshot().value as OrderState,
+        state: params.state,
         rejectCode: context.rejectCode,
         rejectReason: context.rejectReason,
       })),
@@ -211,7 +215,7 @@ export function createOrderMachine(deps: OrderDeps) {
     }),
     initial: 'submitting',
     // Any pair the table does not allow ends here: recorded, never silently dropped.
-    on: { '*': { actions: 'recordRefused' } },
+    on: { '*': { actions: 'recordRefused' }, 'order.outcomeApplied': {} },
     states: statesFromTable() as never,
   });
 }

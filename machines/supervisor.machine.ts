@@ -108,6 +108,8 @@ export function createSupervisorMachine(deps: SupervisorDeps) {
   const tripMode: TradingRegion = risk.kill_action === 'block' ? 'halted' : 'reducing';
 
   const pvOf = (context: SupervisorContext) => portfolioValue(context.book);
+  // The trading region follows the latch; read the latch, since self.getSnapshot() lags inside a transition.
+  const modeOf = (context: SupervisorContext): TradingRegion => (context.risk.killSwitch.tripped ? tripMode : 'active');
 
   /** Feed a PV mark to the risk reducer; returns the context update and whether it tripped/cleared. */
   const markRisk = (context: SupervisorContext, ts: number) => {
@@ -146,8 +148,8 @@ export function createSupervisorMachine(deps: SupervisorDeps) {
       storeProposal: assign(({ context, event }) =>
         event.type === 'symbol.proposed' && event.proposal.cycle === context.cycle ? { proposals: [...context.proposals, event.proposal] } : {},
       ),
-      construct: enqueueActions(({ context, enqueue, self }) => {
-        const trading = (self.getSnapshot().value as { trading: TradingRegion }).trading;
+      construct: enqueueActions(({ context, enqueue }) => {
+        const trading = modeOf(context);
         const pv = pvOf(context);
         const order = new Map(context.expected.map((s, i) => [s, i]));
         const proposals = [...context.proposals].sort((a, b) => (order.get(a.symbol) ?? 0) - (order.get(b.symbol) ?? 0));
@@ -181,8 +183,8 @@ export function createSupervisorMachine(deps: SupervisorDeps) {
           flattenPending: false,
         });
       }),
-      spawnNextOrder: enqueueActions(({ context, enqueue, self }) => {
-        const trading = (self.getSnapshot().value as { trading: TradingRegion }).trading;
+      spawnNextOrder: enqueueActions(({ context, enqueue }) => {
+        const trading = modeOf(context);
         let queue = context.queue;
         // A trip during this cycle's execution: only risk-reducing orders still go out.
         if (trading !== 'active') queue = queue.filter((o) => o.riskReducing && trading === 'reducing');
@@ -277,8 +279,8 @@ export function createSupervisorMachine(deps: SupervisorDeps) {
           if (ref) enqueue.sendTo(ref, { type: 'risk.killSwitchCleared' });
         }
       }),
-      completeCycle: enqueueActions(({ context, enqueue, self }) => {
-        const trading = (self.getSnapshot().value as { trading: TradingRegion }).trading;
+      completeCycle: enqueueActions(({ context, enqueue }) => {
+        const trading = modeOf(context);
         const pv = pvOf(context);
         const count = (action: string) => context.decisions.filter((d) => d.action === action).length;
         const completed: CycleCompletedEvent = {

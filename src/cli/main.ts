@@ -6,6 +6,8 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { registerConfigCommand } from './commands/config.ts';
+import { registerDemoCommand } from './commands/demo.ts';
+import { registerRunCommand } from './commands/run.ts';
 import { processIo, runCli, type CliIo } from './run-cli.ts';
 
 const PACKAGE_JSON = new URL('../../package.json', import.meta.url);
@@ -26,6 +28,8 @@ export function buildProgram(io: CliIo = processIo): Command {
     .showHelpAfterError('(run with --help for usage)');
 
   registerConfigCommand(program);
+  registerRunCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 

@@ -96,15 +96,22 @@ export class TradingEngine {
     this.actor = createActor(this.machine, {
       input: { runId: options.runId, symbols: [...options.symbols] },
       ...(options.snapshot ? { snapshot: options.snapshot as never } : {}),
-      ...(options.inspect ? { inspect: options.inspect } : {}),
-    });
-    this.actor.subscribe({
-      error: (error) => {
-        this.fatal = error instanceof Error ? error : new Error(String(error));
-        this.pending?.reject(this.fatal);
-        this.pending = null;
+      // Any actor of the tree that errors fails the cycle in progress (never a silent hang).
+      inspect: (event) => {
+        options.inspect?.(event);
+        if (event.type === '@xstate.snapshot' && (event.snapshot as { status?: string }).status === 'error') {
+          const error = (event.snapshot as { error?: unknown }).error;
+          this.fail(new StateError('ACTOR_FAILED', `actor ${(event.actorRef as { id?: string }).id ?? "?"} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+        }
       },
     });
+    this.actor.subscribe({ error: (error) => this.fail(error instanceof Error ? error : new Error(String(error))) });
+  }
+
+  private fail(error: Error): void {
+    this.fatal ??= error;
+    this.pending?.reject(this.fatal);
+    this.pending = null;
   }
 
   /** Boot (or reboot a restored tree) through reconciliation to `running`. */

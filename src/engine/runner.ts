@@ -1,0 +1,181 @@
+/**
+ * The run loop behind `live-trading run` and `npm start`: data source -> TradingEngine ->
+ * journals, logs and one console line per cycle; a summary at the end. SIGINT/SIGTERM finish the
+ * cycle in progress, flush and return normally (exit 0).
+ */
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { LiveTradingConfig } from '../config/schema.ts';
+import { VirtualClock, isoUtc, monotonicMs } from '../core/clock.ts';
+import { UsageError } from '../core/errors.ts';
+import type { Quote } from '../core/types.ts';
+import { PaperBroker } from '../brokers/paper.ts';
+import type { Broker } from '../brokers/types.ts';
+import { ReplaySource } from '../market/replay.ts';
+import { SimulatedSource } from '../market/simulated.ts';
+import type { DataSource, MarketSlice } from '../market/types.ts';
+import { JsonlJournal } from '../persistence/journal.ts';
+import { createLogger, type LogLevel } from '../observability/logger.ts';
+import type { Predictor } from './predictor.ts';
+import { ScriptedPredictor } from './scriptedPredictor.ts';
+import { oracleScript, readSeries } from './oracle.ts';
+import { TradingEngine, type CycleReport } from './TradingEngine.ts';
+import { decisionRecord, fillRecord, orderRecord } from './journalRecords.ts';
+import { RunStats } from './runStats.ts';
+
+export interface RunOptions {
+  runId: string;
+  config: LiveTradingConfig;
+  configHash: string;
+  symbols: string[];
+  broker: 'paper' | 'alpaca' | 'ibkr';
+  data: 'simulated' | 'replay';
+  dataDir: string | null;
+  start?: string;
+  end?: string;
+  speed: number | 'max';
+  seed: number;
+  initialCash?: number;
+  maxCycles?: number;
+  dryRun: boolean;
+  logLevel: LogLevel;
+  logDir: string;
+  /** Simulated data: bars per symbol. */
+  bars?: number;
+  /** Build the predictor for real model runs (issue: models); absent -> dry-run only. */
+  predictorFactory?: (source: DataSource) => Promise<Predictor>;
+  out: (line: string) => void;
+  /** Set by signal handlers: finish the current cycle, then stop. */
+  stopSignal?: { stop: boolean };
+}
+
+export interface RunSummary {
+  cycles: number;
+  stats: RunStats;
+  finalValue: number;
+  logFile: string | null;
+}
+
+export function makeDataSource(options: RunOptions, logger: Logger): DataSource {
+  if (options.data === 'replay') {
+    if (!options.dataDir) throw new UsageError('NO_DATA_DIR', '--data replay needs --data-dir', { hint: 'e.g. --data-dir examples/data/equity/usa' });
+    return new ReplaySource({
+      dataDir: options.dataDir,
+      symbols: options.symbols,
+      start: options.start,
+      end: options.end,
+      onBadRow: (info) => logger.debug({ file: info.file, line: info.line, reason: info.reason }, 'bad data row skipped'),
+    });
+  }
+  const startMs = options.start ? Date.parse(`${options.start}T13:30:00Z`) : Date.UTC(2024, 0, 2, 14, 30);
+  return new SimulatedSource({ symbols: options.symbols, seed: options.seed, startMs, bars: options.bars ?? 390 });
+}
+
+export function makeBroker(options: RunOptions, clock: VirtualClock, quotes: Map<string, Quote>): Broker {
+  if (options.broker !== 'paper') {
+    throw new UsageError('BROKER_NOT_AVAILABLE', `--broker ${options.broker} is not available yet`, { hint: 'use --broker paper' });
+  }
+  const paper = options.config.paper;
+  return new PaperBroker({
+    initialCash: options.initialCash ?? paper.initial_cash,
+    slippageBps: paper.slippage_bps,
+    feeBps: paper.fee_bps,
+    allowShort: paper.allow_short,
+    fractionalShares: options.config.sizing.fractional_shares,
+    quotes: (symbol) => quotes.get(symbol) ?? null,
+    clock,
+    idPrefix: options.runId,
+  });
+}
+
+export async function runEngine(options: RunOptions): Promise<RunSummary> {
+  const clock = new VirtualClock(0);
+  const { logger, file: logFile, flush } = createLogger({ logDir: options.logDir, level: options.logLevel, clock });
+  const source = makeDataSource(options, logger);
+  const quotes = new Map<string, Quote>();
+  const broker = makeBroker(options, clock, quotes);
+  let predictor: Predictor;
+  if (options.predictorFactory && !options.dryRun) {
+    predictor = await options.predictorFactory(source);
+  } else if (options.dryRun) {
+    const script = oracleScript(readSeries(source), { seed: options.seed, barMinutes: source.barMinutes });
+    predictor = new ScriptedPredictor({ horizons: options.config.horizons, barMinutes: source.barMinutes, seed: options.seed, script });
+  } else {
+    throw new UsageError('NO_MODELS', 'no model run given', { hint: 'pass --run-id/--run-root, or --dry-run for the scripted predictor' });
+  }
+  const journals = {
+    decisions: JsonlJournal.open(path.join(options.logDir, 'decisions.jsonl')),
+    orders: JsonlJournal.open(path.join(options.logDir, 'orders.jsonl')),
+    fills: JsonlJournal.open(path.join(options.logDir, 'fills.jsonl')),
+  };
+  const engine = new TradingEngine({
+    config: options.config,
+    broker,
+    dataSource: source,
+    predictor,
+    symbols: source.symbols,
+    runId: options.runId,
+    clock,
+    initialCash: options.initialCash,
+    onEvent: (event) => {
+      const level = event.severity === 'warning' ? 'warn' : event.severity;
+      logger[level]({ event: event.event_type, data: event.data }, event.message);
+    },
+  });
+  const stats = new RunStats(options.initialCash ?? options.config.paper.initial_cash);
+  logger.info({ runId: options.runId, symbols: source.symbols, data: source.kind, barMinutes: source.barMinutes, configHash: options.configHash }, 'engine starting');
+  const startedAt = monotonicMs();
+  await engine.start();
+  let cycles = 0;
+  let lastTs: number | null = null;
+  try {
+    for (;;) {
+      if (options.stopSignal?.stop) break;
+      if (options.maxCycles !== undefined && cycles >= options.maxCycles) break;
+      const slice = await engine.nextSlice();
+      if (!slice) break;
+      await pace(options.speed, lastTs, slice);
+      lastTs = slice.ts;
+      for (const quote of slice.quotes) quotes.set(quote.symbol, quote);
+      engine.ingest(slice);
+      const began = monotonicMs();
+      const report = await engine.cycle();
+      if (!report) continue;
+      cycles += 1;
+      journalCycle(journals, report);
+      stats.add(report);
+      logger.debug({ cycle: report.result.cycle, ms: +(monotonicMs() - began).toFixed(3) }, 'cycle done');
+      options.out(cycleLine(report));
+    }
+  } finally {
+    for (const journal of Object.values(journals)) {
+      journal.fsync();
+      journal.close();
+    }
+    logger.info({ cycles, wallMs: Math.round(monotonicMs() - startedAt), badRows: source.stats.badRows }, 'engine stopped');
+    flush();
+  }
+  const finalValue = engine.getStateSummary().portfolioValue;
+  await engine.stop();
+  for (const line of stats.summaryLines(finalValue, source.stats)) options.out(line);
+  return { cycles, stats, finalValue, logFile };
+}
+
+function journalCycle(journals: Record<'decisions' | 'orders' | 'fills', JsonlJournal>, report: CycleReport): void {
+  for (const decision of report.result.decisions) journals.decisions.append(decisionRecord(decision));
+  for (const order of report.orders) journals.orders.append(orderRecord(order));
+  for (const fill of report.fills) journals.fills.append(fillRecord(fill, report.result.cycle));
+}
+
+function cycleLine(report: CycleReport): string {
+  const r = report.result;
+  const trades = r.decisions.filter((d) => d.action === 'TRADE').map((d) => `${d.symbol} ${d.shares > 0 ? '+' : ''}${d.shares}`);
+  return `cycle ${String(r.cycle).padStart(4)} ${isoUtc(r.ts)} PV ${r.portfolioValue.toFixed(2)} trades ${r.trades} holds ${r.holds} blocked ${r.blocked} ${r.tradingState !== 'active' ? `[${r.tradingState}] ` : ''}${trades.join(' ')}`.trimEnd();
+}
+
+/** Replay pacing: wait (delta ts)/speed of real time between slices; `max` does not wait. */
+async function pace(speed: number | 'max', lastTs: number | null, slice: MarketSlice): Promise<void> {
+  if (speed === 'max' || lastTs === null) return;
+  const waitMs = Math.min(60_000, (slice.ts - lastTs) / speed);
+  if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+}
