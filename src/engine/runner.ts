@@ -3,6 +3,7 @@
  * journals, logs and one console line per cycle; a summary at the end. SIGINT/SIGTERM finish the
  * cycle in progress, flush and return normally (exit 0).
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { LiveTradingConfig } from '../config/schema.ts';
@@ -155,7 +156,14 @@ export async function runEngine(options: RunOptions): Promise<RunSummary> {
     logger.info({ cycles, wallMs: Math.round(monotonicMs() - startedAt), badRows: source.stats.badRows }, 'engine stopped');
     flush();
   }
-  const finalValue = engine.getStateSummary().portfolioValue;
+  const summary = engine.getStateSummary();
+  const finalValue = summary.portfolioValue;
+  const book = engine.supervisorContext().book;
+  // Full precision, so the books can be checked: cash + sum(shares * mark) = portfolio value.
+  fs.writeFileSync(
+    path.join(options.logDir, 'summary.json'),
+    `${JSON.stringify({ run_id: options.runId, cycles, final_value: finalValue, cash: book.cash, fees: book.feesPaid, positions: Object.values(book.positions).map((p) => ({ symbol: p.symbol, shares: p.shares, avg_entry_price: p.avgEntryPrice, mark: book.marks[p.symbol] ?? p.avgEntryPrice })), trading: summary.trading, kill_switch: summary.killSwitch, bad_rows: source.stats }, null, 2)}\n`,
+  );
   await engine.stop();
   for (const line of stats.summaryLines(finalValue, source.stats)) options.out(line);
   return { cycles, stats, finalValue, logFile };
