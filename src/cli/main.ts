@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { registerConfigCommand } from './commands/config.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerDiagramCommand } from './commands/diagram.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { processIo, runCli, type CliIo } from './run-cli.ts';
 
@@ -30,6 +31,7 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerConfigCommand(program);
   registerRunCommand(program);
   registerDemoCommand(program);
+  registerDiagramCommand(program);
   return program;
 }
 
