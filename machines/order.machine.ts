@@ -76,7 +76,9 @@ function statesFromTable() {
     }
     // Raised after a whole outcome (submit result, query result, broker update) has been applied:
     // the supervisor hears the state the order ended in once, not every step on the way.
-    if (state !== 'submitting') on['order.outcomeApplied'] = { actions: { type: 'reportSettled', params: { state } } };
+    on['order.outcomeApplied'] = state === 'submitting' ? {} : { actions: { type: 'reportSettled', params: { state } } };
+    // Any pair the table does not allow: recorded with the state it hit, never silently dropped.
+    on['*'] = { actions: { type: 'recordRefused', params: { state } } };
     states[state] = {
       description: DESCRIPTIONS[state],
       on,
@@ -193,8 +195,8 @@ export function createOrderMachine(deps: OrderDeps) {
         rejectCode: context.rejectCode,
         rejectReason: context.rejectReason,
       })),
-      recordRefused: assign(({ context, event, self }) => ({
-        refused: [...context.refused, { state: String(self.getSnapshot().value), event: event.type }],
+      recordRefused: assign(({ context, event }, params: { state: OrderState }) => ({
+        refused: [...context.refused, { state: params.state, event: event.type }],
       })),
     },
   }).createMachine({
@@ -214,8 +216,7 @@ export function createOrderMachine(deps: OrderDeps) {
       graceUntilMs: null,
     }),
     initial: 'submitting',
-    // Any pair the table does not allow ends here: recorded, never silently dropped.
-    on: { '*': { actions: 'recordRefused' }, 'order.outcomeApplied': {} },
+    on: { 'order.outcomeApplied': {} },
     states: statesFromTable() as never,
   });
 }

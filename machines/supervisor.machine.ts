@@ -342,26 +342,21 @@ export function createSupervisorMachine(deps: SupervisorDeps) {
         states: {
           active: {
             description: 'All orders allowed within the risk limits.',
-            always: { guard: 'killLatched', target: 'reducing' },
-            on: {
-              'risk.killSwitchTripped': [
-                { guard: 'tripBlocks', target: 'halted', actions: 'announceTrip' },
-                { target: 'reducing', actions: 'announceTrip' },
-              ],
-            },
+            always: [
+              { guard: and(['killLatched', 'tripBlocks']), target: 'halted', actions: 'announceTrip' },
+              { guard: 'killLatched', target: 'reducing', actions: 'announceTrip' },
+            ],
           },
           reducing: {
             description: 'Kill switch latched (reduce_only or flatten): only orders that shrink a position, never flipping it.',
             always: [
               { guard: and(['tripBlocks', 'killLatched']), target: 'halted' },
-              { guard: not('killLatched'), target: 'active' },
+              { guard: not('killLatched'), target: 'active', actions: 'announceClear' },
             ],
-            on: { 'risk.killSwitchCleared': { target: 'active', actions: 'announceClear' } },
           },
           halted: {
             description: 'Kill switch latched (block): nothing is sent but cancels; positions are still marked.',
-            always: { guard: not('killLatched'), target: 'active' },
-            on: { 'risk.killSwitchCleared': { target: 'active', actions: 'announceClear' } },
+            always: { guard: not('killLatched'), target: 'active', actions: 'announceClear' },
           },
         },
         on: {

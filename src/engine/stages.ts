@@ -282,15 +282,17 @@ export function sizingStage(state: SymbolState, work: SymbolWork, params: StageP
     },
     cfg.sizing,
   );
+  // An exit needs a price: on a bad or missing quote it waits, BLOCKED by the gate, until one comes.
+  const canExit = exit.exit && work.gateReason !== 'bad_quote' && work.gateReason !== 'no_quote';
   const noEntryReason = work.gateReason ?? (work.edge ? work.barrier?.reason ?? 'blocked' : 'no_edge');
   const blocked = work.gateReason !== null || (work.edge && work.barrier !== null && !work.barrier.allowed);
-  work.trace.sizing = { alpha: work.best?.alpha ?? null, sigmaH: null, wRaw: 0, gate: work.barrier?.gate ?? 0, targetWeight: exit.exit ? 0 : current, capped: false, exitReason: exit.exit ? exit.reason : null };
+  work.trace.sizing = { alpha: work.best?.alpha ?? null, sigmaH: null, wRaw: 0, gate: work.barrier?.gate ?? 0, targetWeight: canExit ? 0 : current, capped: false, exitReason: exit.exit ? exit.reason : null };
   work.proposal = proposal(state, work, {
-    targetWeight: exit.exit ? 0 : current,
-    isExit: exit.exit,
+    targetWeight: canExit ? 0 : current,
+    isExit: canExit,
     horizon: position?.horizon ?? null,
-    reason: exit.exit ? `exit_${exit.reason}` : noEntryReason,
-    blocked: blocked && !exit.exit,
+    reason: canExit ? `exit_${exit.reason}` : noEntryReason,
+    blocked: blocked && !canExit,
   });
 }
 
