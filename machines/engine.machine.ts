@@ -12,9 +12,10 @@ import { banditMultiplier, effectiveBlend } from '../src/learning/exp3ix.ts';
 import { portfolioValue, weightOf, type Book } from '../src/engine/book.ts';
 import type { Predictor, PredictorBatchInput, SymbolPrediction } from '../src/engine/predictor.ts';
 import type { CycleInput } from '../src/engine/stages.ts';
-import { createSymbolState, type SymbolState, type SymbolStateLimits } from '../src/engine/symbolState.ts';
+import type { SymbolStateLimits } from '../src/engine/symbolState.ts';
+import type { SymbolStore } from '../src/engine/symbolStore.ts';
 import type { CycleCompletedEvent, EngineEventRecord, SupervisorContext, SupervisorMachine } from './supervisor.machine.ts';
-import type { SymbolContext, SymbolMachine } from './symbol.machine.ts';
+import type { SymbolMachine } from './symbol.machine.ts';
 
 export interface MarketSliceEvent {
   type: 'market.sliceReceived';
@@ -65,6 +66,7 @@ export interface EngineDeps {
   symbolMachine: SymbolMachine;
   supervisorMachine: SupervisorMachine;
   limits: SymbolStateLimits;
+  store: SymbolStore;
   initialCash: number;
   loadModels: () => Promise<void>;
   warmUp: () => Promise<void>;
@@ -99,8 +101,7 @@ export function createEngineMachine(deps: EngineDeps) {
           input: { runId: context.runId, symbols: context.symbols, initialCash: deps.initialCash, horizons: [...config.horizons] },
         });
         for (const symbol of context.symbols) {
-          const state: SymbolState = createSymbolState(symbol, deps.predictor.slots, deps.limits);
-          enqueue.spawnChild('symbol', { id: `symbol:${symbol}`, systemId: `symbol:${symbol}`, input: { symbol, state } });
+          enqueue.spawnChild('symbol', { id: `symbol:${symbol}`, systemId: `symbol:${symbol}`, input: { symbol } });
         }
         enqueue.assign({ spawned: true });
       }),
@@ -127,11 +128,8 @@ export function createEngineMachine(deps: EngineDeps) {
         const sup = supervisor.getSnapshot().context as SupervisorContext;
         const marks: Record<string, number> = {};
         const symbols = context.symbols;
-        const states = new Map<string, SymbolContext>();
         for (const symbol of symbols) {
-          const ctx = symbolRef(system, symbol).getSnapshot().context as SymbolContext;
-          states.set(symbol, ctx);
-          const quote = ctx.state.quote;
+          const quote = deps.store.get(symbol).quote;
           if (quote && Number.isFinite(quote.bid) && Number.isFinite(quote.ask) && quote.bid > 0 && quote.ask >= quote.bid) marks[symbol] = mid(quote);
         }
         const book: Book = { ...sup.book, marks: { ...sup.book.marks, ...marks } };
@@ -247,12 +245,12 @@ export function createEngineMachine(deps: EngineDeps) {
             description: 'One batched prediction call over every symbol.',
             invoke: {
               src: 'predictBatch',
-              input: ({ context, self }) => ({
+              input: ({ context }) => ({
                 cycle: context.cycle + 1,
                 ts: context.lastCycleTs!,
                 symbols: context.symbols.map((symbol) => {
-                  const ctx = symbolRef(self.system, symbol).getSnapshot().context as SymbolContext;
-                  return { symbol, bars: ctx.state.bars, barCount: ctx.state.barCount };
+                  const state = deps.store.get(symbol);
+                  return { symbol, bars: state.bars, barCount: state.barCount };
                 }),
               }),
               onDone: { target: 'awaitingSupervisor', actions: 'dispatchCycle' },

@@ -22,10 +22,13 @@ import {
   type SymbolWork,
 } from '../src/engine/stages.ts';
 import { ingestBar, type SymbolState, type SymbolStateLimits } from '../src/engine/symbolState.ts';
+import type { SymbolStore } from '../src/engine/symbolStore.ts';
 
 export interface SymbolContext {
   symbol: string;
-  state: SymbolState;
+  /** Consecutive faulted cycles and the last fault (the windows live in the SymbolStore). */
+  faults: number;
+  lastFault: string | null;
   /** This cycle's scratch; null between cycles so snapshots stay small. */
   work: SymbolWork | null;
   /** The stage gatingSpread chose next. */
@@ -36,7 +39,6 @@ export interface SymbolContext {
 
 export interface SymbolInput {
   symbol: string;
-  state: SymbolState;
 }
 
 export type SymbolEvent =
@@ -54,6 +56,8 @@ export type SymbolReport =
 export interface SymbolDeps {
   params: StageParams;
   limits: SymbolStateLimits;
+  /** This actor's windows: only its own transitions read or change its entry. */
+  store: SymbolStore;
 }
 
 function badBarField(bar: Bar): string | null {
@@ -64,13 +68,14 @@ function badBarField(bar: Bar): string | null {
 }
 
 export function createSymbolMachine(deps: SymbolDeps) {
-  const { params, limits } = deps;
+  const { params, limits, store } = deps;
+  const stateOf = (context: SymbolContext): SymbolState => store.get(context.symbol);
   /** Run one stage; an exception becomes this symbol's fault instead of stopping the actor. */
   const stage = (context: SymbolContext, name: string, run: (state: SymbolState, work: SymbolWork) => void): Partial<SymbolContext> => {
     if (context.fault !== null || context.work === null) return {};
     context.work.trace.stage = name;
     try {
-      run(context.state, context.work);
+      run(stateOf(context), context.work);
       return {};
     } catch (error) {
       return { fault: error instanceof Error ? error.message : String(error) };
@@ -84,23 +89,24 @@ export function createSymbolMachine(deps: SymbolDeps) {
         if (event.type !== 'market.barClosed') return {};
         const bad = badBarField(event.bar);
         if (bad !== null) return { fault: `bad bar for ${context.symbol} at ${event.bar.ts}: ${bad}` };
-        const last = context.state.bars.ts[context.state.bars.ts.length - 1];
+        const state = stateOf(context);
+        const last = state.bars.ts[state.bars.ts.length - 1];
         if (last !== undefined && event.bar.ts <= last) return { fault: `out-of-order bar for ${context.symbol}: ${event.bar.ts} <= ${last}` };
-        ingestBar(context.state, event.bar, limits);
-        if (event.quote) context.state.quote = event.quote;
+        ingestBar(state, event.bar, limits);
+        if (event.quote) state.quote = event.quote;
         return {};
       }),
       storeQuote: assign(({ context, event }) => {
-        if (event.type === 'market.quoteUpdated') context.state.quote = event.quote;
+        if (event.type === 'market.quoteUpdated') stateOf(context).quote = event.quote;
         return {};
       }),
       startCycle: assign(({ context, event }) =>
-        event.type === 'clock.cycle' ? { work: startWork(context.state, event.input, params), fault: null, next: null } : {},
+        event.type === 'clock.cycle' ? { work: startWork(stateOf(context), event.input, params), fault: null, next: null } : {},
       ),
       runSpreadGate: assign(({ context }) => {
         if (context.work === null) return {};
         try {
-          return { next: gateSpreadStage(context.state, context.work, params) };
+          return { next: gateSpreadStage(stateOf(context), context.work, params) };
         } catch (error) {
           return { fault: error instanceof Error ? error.message : String(error) };
         }
@@ -120,16 +126,16 @@ export function createSymbolMachine(deps: SymbolDeps) {
       reportFault: enqueueActions(({ context, enqueue, system }) => {
         const error = context.fault ?? 'unknown fault';
         const input = context.work?.input;
-        enqueue.assign({ state: { ...context.state, faults: context.state.faults + 1, lastFault: error } });
+        enqueue.assign({ faults: context.faults + 1, lastFault: error });
         if (input) {
-          const report: SymbolReport = { type: 'symbol.proposed', proposal: faultProposal(context.state, input, error, params) };
+          const report: SymbolReport = { type: 'symbol.proposed', proposal: faultProposal(stateOf(context), input, error, params) };
           enqueue.sendTo(system.get('supervisor') as AnyActorRef, report);
         }
         const escalation: SymbolReport = { type: 'symbol.faulted', symbol: context.symbol, cycle: input?.cycle ?? -1, error };
         enqueue.sendParent(escalation);
       }),
       clearWork: assign({ work: null, next: null }),
-      clearFaults: assign(({ context }) => (context.state.faults === 0 ? {} : { state: { ...context.state, faults: 0 } })),
+      clearFaults: assign(({ context }) => (context.faults === 0 ? {} : { faults: 0 })),
       setTradingMode: assign(({ event }) =>
         event.type === 'risk.killSwitchTripped' ? { tradingMode: event.mode } : event.type === 'risk.killSwitchCleared' ? { tradingMode: 'active' as const } : {},
       ),
@@ -142,7 +148,7 @@ export function createSymbolMachine(deps: SymbolDeps) {
   }).createMachine({
     id: 'symbol',
     description: 'One symbol: bars, quote and rolling windows; runs the per-symbol pipeline each cycle.',
-    context: ({ input }) => ({ symbol: input.symbol, state: input.state, work: null, next: null, fault: null, tradingMode: 'active' }),
+    context: ({ input }) => ({ symbol: input.symbol, faults: 0, lastFault: null, work: null, next: null, fault: null, tradingMode: 'active' }),
     initial: 'idle',
     on: {
       'market.quoteUpdated': { actions: 'storeQuote' },

@@ -18,7 +18,8 @@ import { createSupervisorMachine, type CycleCompletedEvent, type EngineEventReco
 import { createSymbolMachine, type SymbolContext } from '../../machines/symbol.machine.ts';
 import { grossExposure, netExposure, portfolioValue } from './book.ts';
 import type { Predictor } from './predictor.ts';
-import { horizonBars } from './symbolState.ts';
+import { horizonBars, type SymbolState } from './symbolState.ts';
+import { SymbolStore } from './symbolStore.ts';
 import { riskMetrics } from '../pipeline/risk.ts';
 
 export interface CycleReport {
@@ -37,8 +38,8 @@ export interface TradingEngineOptions {
   runId: string;
   clock?: Clock;
   initialCash?: number;
-  /** A persisted snapshot of the engine actor (restart after a crash). */
-  snapshot?: Snapshot<unknown>;
+  /** Restart after a crash: the engine actor's persisted snapshot and the per-symbol windows. */
+  restore?: { engine: Snapshot<unknown>; symbols: Record<string, SymbolState> };
   loadModels?: () => Promise<void>;
   warmUp?: (engine: TradingEngine) => Promise<void>;
   reconcile?: (engine: TradingEngine) => Promise<void>;
@@ -55,6 +56,7 @@ export class TradingEngine {
   readonly symbols: readonly string[];
   readonly runId: string;
   readonly machine: EngineMachine;
+  readonly store: SymbolStore;
   private readonly actor: Actor<EngineMachine>;
   private pending: { resolve: (r: CycleReport) => void; reject: (e: Error) => void } | null = null;
   private feed: { buffer: MarketSlice[]; done: boolean; error: Error | null; wake: (() => void) | null; subscription: Subscription | null } | null = null;
@@ -78,14 +80,16 @@ export class TradingEngine {
       barMinutes,
     };
     void maxHorizonBars;
+    this.store = new SymbolStore(this.symbols, options.predictor.slots, limits, options.restore?.symbols);
     const stageParams = { config: options.config, slots: options.predictor.slots, barMinutes };
     const orderMachine = createOrderMachine({ broker: options.broker });
     this.machine = createEngineMachine({
       config: options.config,
       predictor: options.predictor,
-      symbolMachine: createSymbolMachine({ params: stageParams, limits }),
+      symbolMachine: createSymbolMachine({ params: stageParams, limits, store: this.store }),
       supervisorMachine: createSupervisorMachine({ config: options.config, orderMachine }),
       limits,
+      store: this.store,
       initialCash: options.initialCash ?? options.config.paper.initial_cash,
       loadModels: options.loadModels ?? (async () => {}),
       warmUp: async () => (options.warmUp ? options.warmUp(this) : undefined),
@@ -95,7 +99,7 @@ export class TradingEngine {
     });
     this.actor = createActor(this.machine, {
       input: { runId: options.runId, symbols: [...options.symbols] },
-      ...(options.snapshot ? { snapshot: options.snapshot as never } : {}),
+      ...(options.restore ? { snapshot: options.restore.engine as never } : {}),
       // Any actor of the tree that errors fails the cycle in progress (never a silent hang).
       inspect: (event) => {
         options.inspect?.(event);
@@ -215,9 +219,9 @@ export class TradingEngine {
     return this.actor.system.get('supervisor')!.getSnapshot().context as SupervisorContext;
   }
 
-  symbolState(symbol: string): { value: unknown; context: SymbolContext } {
+  symbolState(symbol: string): { value: unknown; context: SymbolContext; state: SymbolState } {
     const snap = this.actor.system.get(`symbol:${symbol}`)!.getSnapshot();
-    return { value: snap.value, context: snap.context as SymbolContext };
+    return { value: snap.value, context: snap.context as SymbolContext, state: this.store.get(symbol) };
   }
 
   supervisorValue(): { trading: string; cycle: string } {

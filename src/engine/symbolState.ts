@@ -40,8 +40,6 @@ export interface SymbolState {
   /** Per horizon: rows of z by alpha family (null when a family had no z), blending.window long. */
   blendHistory: Record<string, (number | null)[][]>;
   pending: Record<string, PendingQueue>;
-  faults: number;
-  lastFault: string | null;
 }
 
 export interface SymbolStateLimits {
@@ -66,8 +64,6 @@ export function createSymbolState(symbol: string, slots: readonly ModelSlot[], l
     slots: {},
     blendHistory: {},
     pending: {},
-    faults: 0,
-    lastFault: null,
   };
   for (const slot of slots) {
     if (slot.role !== 'alpha') continue;

@@ -10,6 +10,7 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import type { Broker } from '../brokers/types.ts';
 import { defaultConfig } from '../config/schema.ts';
+import { SymbolStore } from '../engine/symbolStore.ts';
 import { ScriptedPredictor } from '../engine/scriptedPredictor.ts';
 import { createEngineMachine } from '../../machines/engine.machine.ts';
 import { createOrderMachine } from '../../machines/order.machine.ts';
@@ -192,11 +193,12 @@ export function documentedMachines(): DocumentedMachine[] {
   const predictor = new ScriptedPredictor({ horizons: config.horizons });
   const limits = { maxBars: 64, standardizationWindow: 20, icWindow: 20, blendWindow: 20, barMinutes: 1 };
   const order = createOrderMachine({ broker: inertBroker });
-  const symbol = createSymbolMachine({ params: { config, slots: predictor.slots, barMinutes: 1 }, limits });
+  const store = new SymbolStore([], predictor.slots, limits);
+  const symbol = createSymbolMachine({ params: { config, slots: predictor.slots, barMinutes: 1 }, limits, store });
   const supervisor = createSupervisorMachine({ config, orderMachine: order });
   const noop = async () => {};
   const engine = createEngineMachine({
-    config, predictor, symbolMachine: symbol, supervisorMachine: supervisor, limits, initialCash: config.paper.initial_cash,
+    config, predictor, symbolMachine: symbol, supervisorMachine: supervisor, limits, store, initialCash: config.paper.initial_cash,
     loadModels: noop, warmUp: noop, reconcile: noop, onCycleCompleted: () => {}, onEvent: () => {},
   });
   return [

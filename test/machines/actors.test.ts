@@ -116,9 +116,9 @@ describe('fault isolation', () => {
     const bad = (symbol: string, step: number) => (symbol === 'CCC' && step === 6 ? Number.NaN : zigzag(100, step));
     h = await createHarness({ price: bad, script: alwaysLong, quote: (_s, _i, mid) => (Number.isNaN(mid) ? { bid: 99.99, ask: 100.01 } : {}) });
     await warm(h);
-    const barsBefore = h.engine.symbolState('CCC').context.state.barCount;
+    const barsBefore = h.engine.symbolState('CCC').state.barCount;
     const report = (await h.step())!;
-    expect(h.engine.symbolState('CCC').context.state.barCount).toBe(barsBefore);
+    expect(h.engine.symbolState('CCC').state.barCount).toBe(barsBefore);
     expect(h.events.filter((e) => e.event_type === 'symbol_faulted').map((e) => e.data.symbol)).toEqual(['CCC']);
     expect(decision(report, 'AAA').action).toBe('TRADE');
     expect(decision(report, 'BBB').action).toBe('TRADE');
@@ -132,10 +132,10 @@ describe('operator pause', () => {
     await h.run(3);
     h.engine.pause();
     expect(h.engine.getStateSummary().status).toBe('paused');
-    const before = h.engine.symbolState('AAA').context.state.barCount;
+    const before = h.engine.symbolState('AAA').state.barCount;
     const paused = await h.step();
     expect(paused).toBeNull();
-    const state = h.engine.symbolState('AAA').context.state;
+    const state = h.engine.symbolState('AAA').state;
     expect(state.barCount).toBe(before + 1);
     expect(state.quote).toEqual(h.quotes.get('AAA'));
     expect(h.engine.getStateSummary().cycle).toBe(3);

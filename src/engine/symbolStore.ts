@@ -1,0 +1,49 @@
+/**
+ * Per-symbol windows (bars, standardizer FIFOs, IC pairs, blend history, pending predictions),
+ * one entry per symbol actor, kept beside the actor tree instead of inside XState contexts.
+ *
+ * Why: XState deep-copies an actor's whole context on every persisted snapshot, and these windows
+ * are ~95 % of the engine's state (at 500 symbols, tens of MB of numbers): copying them through
+ * XState took longer than the whole snapshot budget. The symbol actor still owns its entry (only
+ * its own transitions change it), and the snapshot document stores the windows as their own
+ * section (SPEC 8 lists per-symbol windows apart from the actor snapshot), in the compact exact
+ * numeric encoding of src/persistence/numericCodec.ts.
+ */
+import { StateError } from '../core/errors.ts';
+import { decodeNumbers, encodeNumbers } from '../persistence/numericCodec.ts';
+import type { ModelSlot } from './predictor.ts';
+import { createSymbolState, type SymbolState, type SymbolStateLimits } from './symbolState.ts';
+
+export class SymbolStore {
+  private readonly states = new Map<string, SymbolState>();
+
+  constructor(symbols: readonly string[], slots: readonly ModelSlot[], limits: SymbolStateLimits, restored?: Record<string, SymbolState>) {
+    for (const symbol of symbols) {
+      const saved = restored?.[symbol];
+      this.states.set(symbol, saved ?? createSymbolState(symbol, slots, limits));
+    }
+  }
+
+  get(symbol: string): SymbolState {
+    const state = this.states.get(symbol);
+    if (!state) throw new StateError('UNKNOWN_SYMBOL', `no state for symbol ${symbol}`, { input: symbol });
+    return state;
+  }
+
+  symbols(): string[] {
+    return [...this.states.keys()];
+  }
+
+  /** The snapshot section: every symbol's windows, compactly and exactly encoded. */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [symbol, state] of this.states) out[symbol] = encodeNumbers(state);
+    return out;
+  }
+
+  static decode(section: Record<string, unknown>): Record<string, SymbolState> {
+    const out: Record<string, SymbolState> = {};
+    for (const [symbol, encoded] of Object.entries(section)) out[symbol] = decodeNumbers(encoded) as SymbolState;
+    return out;
+  }
+}
