@@ -6,6 +6,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { registerConfigCommand } from './commands/config.ts';
+import { registerControlCommand } from './commands/control.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerDiagramCommand } from './commands/diagram.ts';
 import { registerRunCommand } from './commands/run.ts';
@@ -31,6 +32,7 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerConfigCommand(program);
   registerRunCommand(program);
   registerDemoCommand(program);
+  registerControlCommand(program);
   registerDiagramCommand(program);
   return program;
 }
