@@ -10,7 +10,7 @@ import type { LiveTradingConfig } from '../config/schema.ts';
 import { VirtualClock, isoUtc, monotonicMs } from '../core/clock.ts';
 import { UsageError } from '../core/errors.ts';
 import type { Quote } from '../core/types.ts';
-import { PaperBroker } from '../brokers/paper.ts';
+import { PaperBroker, type PaperBrokerState } from '../brokers/paper.ts';
 import type { Broker } from '../brokers/types.ts';
 import { ReplaySource } from '../market/replay.ts';
 import { SimulatedSource } from '../market/simulated.ts';
@@ -23,6 +23,7 @@ import { oracleScript, readSeries } from './oracle.ts';
 import { TradingEngine, type CycleReport } from './TradingEngine.ts';
 import { decisionRecord, fillRecord, orderRecord } from './journalRecords.ts';
 import { RunStats } from './runStats.ts';
+import { engineDocument, loadState, openStateStore } from './stateStore.ts';
 
 export interface RunOptions {
   runId: string;
@@ -43,6 +44,11 @@ export interface RunOptions {
   logDir: string;
   /** Simulated data: bars per symbol. */
   bars?: number;
+  /** Snapshots: read at start and written after every cycle (false with --no-state). */
+  state: boolean;
+  stateDir: string;
+  /** Discard (move aside) existing snapshots and start fresh. */
+  fresh: boolean;
   /** Build the predictor for real model runs (issue: models); absent -> dry-run only. */
   predictorFactory?: (source: DataSource) => Promise<Predictor>;
   out: (line: string) => void;
@@ -72,7 +78,7 @@ export function makeDataSource(options: RunOptions, logger: Logger): DataSource 
   return new SimulatedSource({ symbols: options.symbols, seed: options.seed, startMs, bars: options.bars ?? 390 });
 }
 
-export function makeBroker(options: RunOptions, clock: VirtualClock, quotes: Map<string, Quote>): Broker {
+export function makeBroker(options: RunOptions, clock: VirtualClock, quotes: Map<string, Quote>, restored?: unknown): Broker {
   if (options.broker !== 'paper') {
     throw new UsageError('BROKER_NOT_AVAILABLE', `--broker ${options.broker} is not available yet`, { hint: 'use --broker paper' });
   }
@@ -86,6 +92,7 @@ export function makeBroker(options: RunOptions, clock: VirtualClock, quotes: Map
     quotes: (symbol) => quotes.get(symbol) ?? null,
     clock,
     idPrefix: options.runId,
+    ...(restored ? { state: restored as PaperBrokerState } : {}),
   });
 }
 
@@ -93,8 +100,14 @@ export async function runEngine(options: RunOptions): Promise<RunSummary> {
   const clock = new VirtualClock(0);
   const { logger, file: logFile, flush } = createLogger({ logDir: options.logDir, level: options.logLevel, clock });
   const source = makeDataSource(options, logger);
+  const stateStore = options.state ? openStateStore(options.stateDir, logger) : null;
+  const restored = stateStore ? await loadState(stateStore, { fresh: options.fresh, logger }) : null;
+  if (restored) {
+    logger.info({ file: restored.file, cycle: restored.cycle }, 'restoring from snapshot');
+    if (restored.configHash !== options.configHash) logger.warn({ snapshot: restored.configHash, now: options.configHash }, 'configuration changed since the snapshot');
+  }
   const quotes = new Map<string, Quote>();
-  const broker = makeBroker(options, clock, quotes);
+  const broker = makeBroker(options, clock, quotes, restored?.broker);
   let predictor: Predictor;
   if (options.predictorFactory && !options.dryRun) {
     predictor = await options.predictorFactory(source);
@@ -104,10 +117,13 @@ export async function runEngine(options: RunOptions): Promise<RunSummary> {
   } else {
     throw new UsageError('NO_MODELS', 'no model run given', { hint: 'pass --run-id/--run-root, or --dry-run for the scripted predictor' });
   }
+  // Resuming from the snapshot of cycle k: journal records of later cycles (written before a
+  // crash, after that snapshot) move to side files; the re-run writes them again.
+  const journalOptions = restored ? { resumeAfterCycle: restored.cycle, logger } : { logger };
   const journals = {
-    decisions: JsonlJournal.open(path.join(options.logDir, 'decisions.jsonl')),
-    orders: JsonlJournal.open(path.join(options.logDir, 'orders.jsonl')),
-    fills: JsonlJournal.open(path.join(options.logDir, 'fills.jsonl')),
+    decisions: JsonlJournal.open(path.join(options.logDir, 'decisions.jsonl'), journalOptions),
+    orders: JsonlJournal.open(path.join(options.logDir, 'orders.jsonl'), journalOptions),
+    fills: JsonlJournal.open(path.join(options.logDir, 'fills.jsonl'), journalOptions),
   };
   const engine = new TradingEngine({
     config: options.config,
@@ -118,6 +134,7 @@ export async function runEngine(options: RunOptions): Promise<RunSummary> {
     runId: options.runId,
     clock,
     initialCash: options.initialCash,
+    ...(restored ? { restore: { engine: restored.engine as never, symbols: restored.symbols } } : {}),
     onEvent: (event) => {
       const level = event.severity === 'warning' ? 'warn' : event.severity;
       logger[level]({ event: event.event_type, data: event.data }, event.message);
@@ -129,6 +146,7 @@ export async function runEngine(options: RunOptions): Promise<RunSummary> {
   await engine.start();
   let cycles = 0;
   let lastTs: number | null = null;
+  const controlSeq = restored?.controlSeq ?? 0;
   try {
     for (;;) {
       if (options.stopSignal?.stop) break;
@@ -144,6 +162,16 @@ export async function runEngine(options: RunOptions): Promise<RunSummary> {
       if (!report) continue;
       cycles += 1;
       journalCycle(journals, report);
+      if (stateStore) {
+        // Journal first (fsynced), then the snapshot: a crash in between re-runs this cycle.
+        for (const journal of Object.values(journals)) journal.fsync();
+        crashPoint('after-journal', report.result.cycle);
+        const writing = stateStore.write({ runId: options.runId, cycle: report.result.cycle, writtenAtMs: clock.now(), configHash: options.configHash, payload: engineDocument(engine, broker as { toJSON?: () => unknown }, controlSeq) });
+        crashPoint('during-snapshot', report.result.cycle);
+        const written = await writing;
+        logger.debug({ cycle: report.result.cycle, bytes: written.bytes, ms: +written.ms.toFixed(2) }, 'snapshot written');
+        crashPoint('after-snapshot', report.result.cycle);
+      }
       stats.add(report);
       logger.debug({ cycle: report.result.cycle, ms: +(monotonicMs() - began).toFixed(3) }, 'cycle done');
       options.out(cycleLine(report));
@@ -167,6 +195,18 @@ export async function runEngine(options: RunOptions): Promise<RunSummary> {
   await engine.stop();
   for (const line of stats.summaryLines(finalValue, source.stats)) options.out(line);
   return { cycles, stats, finalValue, logFile };
+}
+
+/**
+ * Fault injection for the crash tests: LIVE_TRADING_CRASH_POINT=<point>:<cycle> kills this process
+ * with SIGKILL at that point of that cycle (`during-snapshot` fires while the write's I/O is in
+ * flight). Unset in normal use; it never changes behaviour otherwise.
+ */
+function crashPoint(point: 'after-journal' | 'during-snapshot' | 'after-snapshot', cycle: number): void {
+  const wanted = process.env.LIVE_TRADING_CRASH_POINT;
+  if (!wanted || wanted !== `${point}:${cycle}`) return;
+  if (point === 'during-snapshot') setImmediate(() => process.kill(process.pid, 'SIGKILL'));
+  else process.kill(process.pid, 'SIGKILL');
 }
 
 function journalCycle(journals: Record<'decisions' | 'orders' | 'fills', JsonlJournal>, report: CycleReport): void {

@@ -36,6 +36,7 @@ export function registerDemoCommand(program: Command): void {
           dryRun: true,
           runId: options.runId ?? 'demo',
           logDir,
+          stateDir: options.stateDir ?? path.join(logDir, 'state'),
           logLevel: options.logLevel === 'info' ? 'warn' : options.logLevel,
         },
         (line) => io.stdout(`${line}\n`),

@@ -23,6 +23,7 @@ export interface RunCliOptions {
   logDir?: string;
   state: boolean;
   stateDir?: string;
+  fresh?: boolean;
   config?: string;
   data: string;
   dataDir?: string;
@@ -62,6 +63,7 @@ export function addRunOptions(command: Command): Command {
     .option('--log-dir <dir>', 'directory for live-trading.log and the journals (default logs/<run-id>)')
     .option('--no-state', 'do not read or write snapshots')
     .option('--state-dir <dir>', 'snapshot directory (default state/)')
+    .option('--fresh', 'discard existing snapshots (moved aside, never deleted) and start fresh')
     .option('--config <path>', 'config file (default config/live_trading.yaml)')
     .addOption(new Option('--data <source>', 'market data source').choices(['simulated', 'replay']).default('simulated'))
     .option('--data-dir <dir>', 'replay data directory (Lean equity/usa layout or a folder of CSV files)')
@@ -102,6 +104,9 @@ export function toRunOptions(options: RunCliOptions, out: (line: string) => void
     logLevel: options.logLevel as LogLevel,
     logDir: options.logDir ?? path.join('logs', runId),
     bars: integer('--bars', options.bars, 1),
+    state: options.state,
+    stateDir: options.stateDir ?? 'state',
+    fresh: options.fresh ?? false,
     out,
   };
 }
