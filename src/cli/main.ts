@@ -10,6 +10,7 @@ import { registerControlCommand } from './commands/control.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerDiagramCommand } from './commands/diagram.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerValidateRunCommand } from './commands/validate-run.ts';
 import { processIo, runCli, type CliIo } from './run-cli.ts';
 
 const PACKAGE_JSON = new URL('../../package.json', import.meta.url);
@@ -34,6 +35,7 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerDemoCommand(program);
   registerControlCommand(program);
   registerDiagramCommand(program);
+  registerValidateRunCommand(program);
   return program;
 }
 
