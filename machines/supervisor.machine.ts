@@ -77,7 +77,8 @@ export type SupervisorEvent =
   | { type: 'trading.kill'; reason: string; ts: number }
   | { type: 'trading.resetKill'; ts: number }
   | { type: 'risk.killSwitchTripped' }
-  | { type: 'risk.killSwitchCleared' };
+  | { type: 'risk.killSwitchCleared' }
+  | { type: 'reconciliation.synced'; book: Book };
 
 export interface CycleCompletedEvent {
   type: 'cycle.completed';
@@ -245,6 +246,8 @@ export function createSupervisorMachine(deps: SupervisorDeps) {
         const others = context.cycleOrders.filter((o) => o.clientOrderId !== event.clientOrderId);
         enqueue.assign({ openOrders, cycleOrders: [...others, updated] });
       }),
+      // reconciliation.mode sync: the broker's positions and cash become the book.
+      adoptBook: assign(({ event }) => (event.type === 'reconciliation.synced' ? { book: event.book } : {})),
       latchManualKill: enqueueActions(({ context, event, enqueue }) => {
         if (event.type !== 'trading.kill') return;
         const result = riskReducer(context.risk, { type: 'risk.manualKill', reason: event.reason, tsMs: event.ts }, risk);
@@ -397,6 +400,7 @@ export function createSupervisorMachine(deps: SupervisorDeps) {
     on: {
       'order.fillReported': { actions: 'bookFill' },
       'order.settled': { actions: 'recordSettled' },
+      'reconciliation.synced': { actions: 'adoptBook' },
     },
   });
 }

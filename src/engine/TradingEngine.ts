@@ -21,6 +21,8 @@ import type { Predictor } from './predictor.ts';
 import { horizonBars, type SymbolState } from './symbolState.ts';
 import { SymbolStore } from './symbolStore.ts';
 import { riskMetrics } from '../pipeline/risk.ts';
+import { reconcile } from '../reconcile/reconcile.ts';
+import { throwIfRefused } from '../reconcile/errors.ts';
 
 export interface CycleReport {
   result: CycleResult;
@@ -61,6 +63,8 @@ export class TradingEngine {
   private pending: { resolve: (r: CycleReport) => void; reject: (e: Error) => void } | null = null;
   private feed: { buffer: MarketSlice[]; done: boolean; error: Error | null; wake: (() => void) | null; subscription: Subscription | null } | null = null;
   private fatal: Error | null = null;
+  private bootError: Error | null = null;
+  private readonly onEvent: (event: EngineEventRecord) => void;
 
   constructor(options: TradingEngineOptions) {
     this.config = options.config;
@@ -70,6 +74,7 @@ export class TradingEngine {
     this.clock = options.clock ?? new VirtualClock(0);
     this.symbols = [...options.symbols];
     this.runId = options.runId;
+    this.onEvent = (event) => options.onEvent?.(event);
     const barMinutes = options.dataSource.barMinutes;
     const maxHorizonBars = Math.max(...options.config.horizons.map((h) => horizonBars(h, barMinutes)));
     const limits = {
@@ -91,11 +96,11 @@ export class TradingEngine {
       limits,
       store: this.store,
       initialCash: options.initialCash ?? options.config.paper.initial_cash,
-      loadModels: options.loadModels ?? (async () => {}),
-      warmUp: async () => (options.warmUp ? options.warmUp(this) : undefined),
-      reconcile: async () => (options.reconcile ? options.reconcile(this) : undefined),
+      loadModels: () => this.boot(async () => options.loadModels?.()),
+      warmUp: () => this.boot(async () => options.warmUp?.(this)),
+      reconcile: () => this.boot(async () => (options.reconcile ? options.reconcile(this) : this.reconcileWithBroker())),
       onCycleCompleted: (event) => this.cycleCompleted(event),
-      onEvent: (event) => options.onEvent?.(event),
+      onEvent: (event) => this.onEvent(event),
     });
     this.actor = createActor(this.machine, {
       input: { runId: options.runId, symbols: [...options.symbols] },
@@ -112,6 +117,16 @@ export class TradingEngine {
     this.actor.subscribe({ error: (error) => this.fail(error instanceof Error ? error : new Error(String(error))) });
   }
 
+  /** Boot steps keep their typed error so start() can rethrow it as it was. */
+  private async boot(step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      this.bootError = error instanceof Error ? error : new Error(String(error));
+      throw this.bootError;
+    }
+  }
+
   private fail(error: Error): void {
     this.fatal ??= error;
     this.pending?.reject(this.fatal);
@@ -125,7 +140,7 @@ export class TradingEngine {
     if (restored) this.actor.send({ type: 'engine.restarted' });
     await this.waitFor((s) => s.matches('running') || s.matches('paused') || s.status === 'done');
     const snap = this.actor.getSnapshot();
-    if (snap.matches('failed')) throw new StateError('ENGINE_FAILED', `engine failed to start: ${snap.context.error ?? 'unknown error'}`);
+    if (snap.matches('failed')) throw this.bootError ?? new StateError('ENGINE_FAILED', `engine failed to start: ${snap.context.error ?? 'unknown error'}`);
   }
 
   private isRestored(): boolean {
@@ -250,6 +265,25 @@ export class TradingEngine {
       faults: context.faults,
       symbols,
     };
+  }
+
+  /**
+   * Startup reconciliation (every boot, fresh or restored): the supervisor's book against the
+   * broker's positions, cash and open orders, by reconciliation.mode. strict refuses to trade on
+   * a mismatch (start() rejects with RECONCILIATION_MISMATCH), warn logs, sync adopts the broker.
+   */
+  async reconcileWithBroker(): Promise<void> {
+    const book = this.supervisorContext().book;
+    const [brokerPositions, account, brokerOpenOrders] = await Promise.all([this.broker.getPositions(), this.broker.getAccount(), this.broker.getOpenOrders()]);
+    const knownOpenOrderIds = Object.keys(this.supervisorContext().openOrders);
+    const result = reconcile(
+      { book, brokerPositions, brokerCash: account.cash, brokerOpenOrders, knownOpenOrderIds, nowMs: this.clock.now(), defaultHorizon: this.config.horizons[this.config.horizons.length - 1] },
+      this.config.reconciliation,
+    );
+    const data = { mode: this.config.reconciliation.mode, action: result.action, mismatches: result.mismatches };
+    this.onEvent({ event_type: 'reconciliation', timestamp: this.clock.now(), severity: result.ok ? 'info' : result.action === 'refuse' ? 'error' : 'warning', message: result.ok ? 'reconciled with the broker: books match' : `reconciliation found ${result.mismatches.length} mismatch(es): ${result.mismatches.map((m) => m.detail).join('; ')}`, data });
+    throwIfRefused(result);
+    if (result.action === 'sync' && result.syncedBook) this.actor.system.get('supervisor')!.send({ type: 'reconciliation.synced', book: result.syncedBook });
   }
 
   private cycleCompleted(event: CycleCompletedEvent): void {

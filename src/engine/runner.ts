@@ -24,6 +24,7 @@ import { TradingEngine, type CycleReport } from './TradingEngine.ts';
 import { decisionRecord, fillRecord, orderRecord } from './journalRecords.ts';
 import { RunStats } from './runStats.ts';
 import { engineDocument, loadState, openStateStore } from './stateStore.ts';
+import { readControlCommands, type ControlCommand } from '../control/controlFile.ts';
 
 export interface RunOptions {
   runId: string;
@@ -146,11 +147,43 @@ export async function runEngine(options: RunOptions): Promise<RunSummary> {
   await engine.start();
   let cycles = 0;
   let lastTs: number | null = null;
-  const controlSeq = restored?.controlSeq ?? 0;
+  let controlSeq = restored?.controlSeq ?? 0;
+  let paused = false;
+  let pausedPolls = 0;
+  /** Apply operator commands (state/control.json) at a cycle boundary, each once, in order. */
+  const applyControl = (): void => {
+    let commands: ControlCommand[] = [];
+    try {
+      commands = readControlCommands(options.stateDir, controlSeq);
+    } catch (error) {
+      logger.error({ err: error instanceof Error ? error.message : String(error) }, 'control file unreadable; ignored this cycle');
+      return;
+    }
+    for (const command of commands) {
+      controlSeq = command.seq;
+      logger.warn({ seq: command.seq, command: command.command, reason: command.reason, issuedAt: command.issued_at }, `operator command: ${command.command}`);
+      if (command.command === 'pause') {
+        engine.pause();
+        paused = true;
+      } else if (command.command === 'resume') {
+        engine.resume();
+        paused = false;
+      } else if (command.command === 'kill') engine.kill(command.reason ?? 'manual');
+      else engine.resetKill();
+      options.out(`operator: ${command.command}${command.reason ? ` (${command.reason})` : ''}`);
+    }
+  };
   try {
     for (;;) {
       if (options.stopSignal?.stop) break;
       if (options.maxCycles !== undefined && cycles >= options.maxCycles) break;
+      applyControl();
+      if (paused) {
+        // Paused: the process stays alive and says so; replayed data waits (it does not race ahead).
+        await new Promise((resolve) => setTimeout(resolve, PAUSE_POLL_MS));
+        if (++pausedPolls % Math.round(10_000 / PAUSE_POLL_MS) === 1) logger.warn({ cycle: engine.getStateSummary().cycle }, 'paused by operator; waiting for resume');
+        continue;
+      }
       const slice = await engine.nextSlice();
       if (!slice) break;
       await pace(options.speed, lastTs, slice);
@@ -208,6 +241,8 @@ function crashPoint(point: 'after-journal' | 'during-snapshot' | 'after-snapshot
   if (point === 'during-snapshot') setImmediate(() => process.kill(process.pid, 'SIGKILL'));
   else process.kill(process.pid, 'SIGKILL');
 }
+
+const PAUSE_POLL_MS = 200;
 
 function journalCycle(journals: Record<'decisions' | 'orders' | 'fills', JsonlJournal>, report: CycleReport): void {
   for (const decision of report.result.decisions) journals.decisions.append(decisionRecord(decision));
