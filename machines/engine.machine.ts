@@ -145,6 +145,10 @@ export function createEngineMachine(deps: EngineDeps) {
             position: position ? { shares: position.shares, weight: weightOf(book, symbol, pv), openedAtMs: position.openedAtMs, horizon: position.horizon } : null,
             prediction: output.get(symbol) ?? { ok: true, outputs: {} },
             bandit,
+            crossSectional: (() => {
+              const p = output.get(symbol);
+              return p && p.ok ? p.crossSectional : undefined;
+            })(),
           };
           enqueue.sendTo(symbolRef(system, symbol), { type: 'clock.cycle', input });
         }

@@ -51,7 +51,7 @@ export interface PredictorBatchInput {
 
 /** Per symbol: raw output per slot key (null = warming up / not available), or an error. */
 export type SymbolPrediction =
-  | { ok: true; outputs: Record<string, number | null> }
+  | { ok: true; outputs: Record<string, number | null>; crossSectional?: Record<string, number> }
   | { ok: false; error: string };
 
 export interface Predictor {
@@ -60,4 +60,6 @@ export interface Predictor {
   readonly lookbackBars: number;
   predict(batch: PredictorBatchInput): Promise<Map<string, SymbolPrediction>>;
   close?(): Promise<void>;
+  /** Plain-JSON state to persist in the snapshot document (e.g. per-symbol feature states). */
+  toJSON?(): unknown;
 }

@@ -50,8 +50,8 @@ export interface RunOptions {
   stateDir: string;
   /** Discard (move aside) existing snapshots and start fresh. */
   fresh: boolean;
-  /** Build the predictor for real model runs (issue: models); absent -> dry-run only. */
-  predictorFactory?: (source: DataSource) => Promise<Predictor>;
+  /** Build the predictor for a real model run; absent -> dry-run only. `restored` is its snapshot state. */
+  predictorFactory?: (source: DataSource, restored: unknown, logger: Logger) => Promise<Predictor>;
   out: (line: string) => void;
   /** Set by signal handlers: finish the current cycle, then stop. */
   stopSignal?: { stop: boolean };
@@ -111,7 +111,7 @@ export async function runEngine(options: RunOptions): Promise<RunSummary> {
   const broker = makeBroker(options, clock, quotes, restored?.broker);
   let predictor: Predictor;
   if (options.predictorFactory && !options.dryRun) {
-    predictor = await options.predictorFactory(source);
+    predictor = await options.predictorFactory(source, restored?.predictor ?? null, logger);
   } else if (options.dryRun) {
     const script = oracleScript(readSeries(source), { seed: options.seed, barMinutes: source.barMinutes });
     predictor = new ScriptedPredictor({ horizons: options.config.horizons, barMinutes: source.barMinutes, seed: options.seed, script });

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import { SnapshotStore, StateRefusedError, type SnapshotEnvelope } from '../persistence/snapshotStore.ts';
 import { SymbolStore } from './symbolStore.ts';
+import { decodeNumbers, encodeNumbers } from '../persistence/numericCodec.ts';
 import type { SymbolState } from './symbolState.ts';
 import type { TradingEngine } from './TradingEngine.ts';
 
@@ -18,6 +19,8 @@ export const EngineDocumentSchema = z.object({
   engine: z.record(z.string(), z.unknown()),
   symbols: z.record(z.string(), z.unknown()),
   broker: z.unknown(),
+  /** The predictor's own state (real models: per-symbol feature states). */
+  predictor: z.unknown().optional(),
   controlSeq: z.number().int().min(0),
 });
 export type EngineDocument = z.infer<typeof EngineDocumentSchema>;
@@ -28,6 +31,7 @@ export interface RestoredState {
   engine: Record<string, unknown>;
   symbols: Record<string, SymbolState>;
   broker: unknown;
+  predictor: unknown;
   controlSeq: number;
   file: string;
 }
@@ -62,6 +66,7 @@ export async function loadState(store: SnapshotStore<EngineDocument>, options: {
     engine: envelope.payload.engine,
     symbols: SymbolStore.decode(envelope.payload.symbols),
     broker: envelope.payload.broker,
+    predictor: envelope.payload.predictor ? decodeNumbers(envelope.payload.predictor) : null,
     controlSeq: envelope.payload.controlSeq,
     file: result.file,
   };
@@ -72,6 +77,7 @@ export function engineDocument(engine: TradingEngine, broker: { toJSON?: () => u
     engine: engine.persistedSnapshot() as Record<string, unknown>,
     symbols: engine.store.toJSON(),
     broker: broker.toJSON ? broker.toJSON() : null,
+    predictor: engine.predictor.toJSON ? encodeNumbers(engine.predictor.toJSON()) : null,
     controlSeq,
   };
 }

@@ -8,11 +8,18 @@ import { loadConfig, resolveSymbols } from '../../config/loader.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { LogLevel } from '../../observability/logger.ts';
 import { runEngine, type RunOptions } from '../../engine/runner.ts';
+import type { Logger } from 'pino';
+import type { DataSource } from '../../market/types.ts';
+import type { FeatureState } from '../../features/index.ts';
+import { resolveRunRoot } from '../../models/artifacts.ts';
+import { loadRun } from '../../models/run.ts';
+import { ModelPredictor } from '../../models/modelPredictor.ts';
 import { outputOf } from '../run-cli.ts';
 
 export interface RunCliOptions {
   runId?: string;
   runRoot?: string;
+  resultsRoot?: string;
   broker: string;
   symbols?: string;
   symbolsFile?: string;
@@ -52,7 +59,8 @@ function positive(name: string, value: string | undefined): number | undefined {
 export function addRunOptions(command: Command): Command {
   return command
     .option('--run-id <id>', 'training run id (newest timestamp under <results-root>/runs/<id>/); also names journals', undefined)
-    .option('--run-root <path>', 'a training run root directory')
+    .option('--run-root <path>', 'a training run root directory (<results-root>/runs/<id>/<timestamp>)')
+    .option('--results-root <dir>', 'where --run-id looks for runs/<id>/ (default $LT_RESULTS_ROOT or ./results)')
     .addOption(new Option('--broker <name>', 'broker').choices(['paper', 'alpaca', 'ibkr']).default('paper'))
     .option('--symbols <list>', 'comma-separated symbols (overrides symbols files)')
     .option('--symbols-file <path>', 'symbols YAML: its default list, else universe + sectors + stocks')
@@ -82,10 +90,17 @@ export function toRunOptions(options: RunCliOptions, out: (line: string) => void
   const interval = positive('--interval', options.interval);
   if (interval !== undefined) config.engine.cycle_interval_seconds = interval;
   const speed = options.speed === 'max' ? 'max' : positive('--speed', options.speed)!;
-  const runId = options.runId ?? (options.dryRun ? 'dry-run' : 'live');
-  if (options.runRoot || (options.runId && !options.dryRun)) {
-    throw new UsageError('MODELS_NOT_AVAILABLE', 'loading model runs is not available yet in this version', { hint: 'use --dry-run for the scripted predictor' });
-  }
+  const runId = options.runId ?? (options.runRoot ? path.basename(path.dirname(path.resolve(options.runRoot))) : options.dryRun ? 'dry-run' : 'live');
+  const wantsModels = !options.dryRun && (options.runId !== undefined || options.runRoot !== undefined);
+  const predictorFactory = wantsModels
+    ? async (source: DataSource, restored: unknown, logger: Logger) => {
+        const root = resolveRunRoot({ runId: options.runRoot ? undefined : options.runId, runRoot: options.runRoot, resultsRoot: options.resultsRoot });
+        const run = await loadRun(root, { config, barMinutes: source.barMinutes, symbols: [...source.symbols] });
+        for (const warning of run.warnings) logger.warn({ runRoot: root }, warning);
+        logger.info({ runRoot: root, models: run.models.length, slots: run.slots.length, features: run.featureNames }, 'model run loaded');
+        return new ModelPredictor(run, { symbols: source.symbols, restore: (restored ?? undefined) as Record<string, FeatureState> | undefined });
+      }
+    : undefined;
   return {
     runId,
     config,
@@ -103,6 +118,7 @@ export function toRunOptions(options: RunCliOptions, out: (line: string) => void
     dryRun: options.dryRun ?? false,
     logLevel: options.logLevel as LogLevel,
     logDir: options.logDir ?? path.join('logs', runId),
+    predictorFactory,
     bars: integer('--bars', options.bars, 1),
     state: options.state,
     stateDir: options.stateDir ?? 'state',
