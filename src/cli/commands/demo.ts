@@ -13,6 +13,8 @@ import { outputOf } from '../run-cli.ts';
 export const EXAMPLES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../examples');
 export const DEMO_DATA_DIR = path.join(EXAMPLES_DIR, 'data', 'equity', 'usa');
 export const DEMO_SYMBOLS = 'SPY,AIG,BAC,IBM';
+/** The bundled training run (scripts/demo-run): trained on 2013-10-04/07, replayed on 10-08/09. */
+export const DEMO_RESULTS_ROOT = path.join(EXAMPLES_DIR, 'run');
 
 export function registerDemoCommand(program: Command): void {
   addRunOptions(program.command('demo').description('replay the bundled real data (SPY, AIG, BAC, IBM; Oct 2013) with the paper broker')).action(
@@ -33,15 +35,17 @@ export function registerDemoCommand(program: Command): void {
           symbols: options.symbols ?? DEMO_SYMBOLS,
           start: options.start ?? '2013-10-08',
           end: options.end ?? '2013-10-09',
-          dryRun: true,
+          dryRun: options.dryRun ?? false,
           runId: options.runId ?? 'demo',
+          resultsRoot: options.resultsRoot ?? DEMO_RESULTS_ROOT,
           logDir,
           stateDir: options.stateDir ?? path.join(logDir, 'state'),
           logLevel: options.logLevel === 'info' ? 'warn' : options.logLevel,
         },
         (line) => io.stdout(`${line}\n`),
       );
-      io.stdout(`live-trading demo: replaying ${runOptions.symbols.join(', ')} ${runOptions.start} .. ${runOptions.end} (bundled Lean minute data), paper broker, scripted predictor\n`);
+      const predictor = runOptions.dryRun ? 'scripted predictor' : `models of training run '${runOptions.runId}' (LightGBM, XGBoost, MLP/ONNX; examples/run)`;
+      io.stdout(`live-trading demo: replaying ${runOptions.symbols.join(', ')} ${runOptions.start} .. ${runOptions.end} (bundled Lean minute data), paper broker, ${predictor}\n`);
       const stop = installStopHandlers();
       try {
         const summary = await runEngine({ ...runOptions, stopSignal: stop });
