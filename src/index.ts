@@ -38,3 +38,11 @@ export type { Broker, OrderRequest, Fill, BrokerOrder, BrokerPosition } from './
 
 // Models
 export { openRuntime, type ModelRuntime } from './models/runtime.ts';
+export { loadModel, loadRun, resolveRunRoot, discoverRun, ModelMetaSchema, RunManifestSchema } from './models/index.ts';
+export { ModelPredictor, rankSignals } from './models/modelPredictor.ts';
+
+// Persistence and control
+export { SnapshotStore } from './persistence/snapshotStore.ts';
+export { JsonlJournal } from './persistence/journal.ts';
+export { appendControlCommand, readControlCommands } from './control/controlFile.ts';
+export { reconcile } from './reconcile/reconcile.ts';
