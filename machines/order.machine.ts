@@ -226,10 +226,15 @@ type Enqueue = { raise: (event: OrderEvent) => void };
 function raiseOrderProgress(enqueue: Enqueue, order: BrokerOrder, fills: readonly Fill[]): void {
   enqueue.raise({ type: 'order.accepted', order });
   const sorted = [...fills].sort((a, b) => a.cumulativeQty - b.cumulativeQty);
+  let complete = false;
   for (const fill of sorted) {
     const done = fill.cumulativeQty >= order.qty - 1e-9;
+    complete ||= done;
     enqueue.raise(done ? { type: 'order.filled', fill } : { type: 'order.partiallyFilled', fill });
   }
+  // A broker that reports the order filled without its fills: the state follows the broker, the
+  // quantity is left to reconciliation (never invented here).
+  if (order.status === 'filled' && !complete) enqueue.raise({ type: 'order.filled' });
   if (order.status === 'canceled') enqueue.raise({ type: 'order.canceled' });
   if (order.status === 'expired') enqueue.raise({ type: 'order.expired' });
 }

@@ -20,6 +20,9 @@ import type { OrderState } from './order.transitions.ts';
 
 export type TradingRegion = 'active' | 'reducing' | 'halted';
 
+/** How long a canceled order stays open for a late fill (engine time). */
+export const CANCEL_GRACE_MS = 5 * 60_000;
+
 export interface OrderRecord {
   clientOrderId: string;
   symbol: string;
@@ -31,6 +34,8 @@ export interface OrderRecord {
   rejectReason: string | null;
   cycle: number;
   tsMs: number;
+  /** Engine time the cancel was confirmed (the late-fill grace period runs from here). */
+  canceledAtMs?: number;
 }
 
 export interface EngineEventRecord {
@@ -127,6 +132,15 @@ export function createSupervisorMachine(deps: SupervisorDeps) {
         if (event.type !== 'cycle.started') return;
         const book: Book = { ...context.book, marks: { ...context.book.marks, ...event.marks } };
         const next = { ...context, book };
+        // Canceled orders wait a grace period for late fills, then leave (absolute deadline, checked here).
+        const openOrders = { ...context.openOrders };
+        for (const order of Object.values(context.openOrders)) {
+          if (order.state === 'canceled' && event.ts >= (order.canceledAtMs ?? order.tsMs) + CANCEL_GRACE_MS) {
+            delete openOrders[order.clientOrderId];
+            enqueue(stopChild(`order:${order.clientOrderId}`));
+          }
+        }
+        enqueue.assign({ openOrders });
         const result = markRisk(next, event.ts);
         enqueue.assign({
           cycle: event.cycle,
@@ -234,7 +248,13 @@ export function createSupervisorMachine(deps: SupervisorDeps) {
         if (event.type !== 'order.settled') return;
         const record = context.openOrders[event.clientOrderId];
         if (!record) return;
-        const updated: OrderRecord = { ...record, state: event.state, rejectCode: event.rejectCode, rejectReason: event.rejectReason };
+        const updated: OrderRecord = {
+          ...record,
+          state: event.state,
+          rejectCode: event.rejectCode,
+          rejectReason: event.rejectReason,
+          ...(event.state === 'canceled' && record.canceledAtMs === undefined ? { canceledAtMs: context.ts } : {}),
+        };
         const openOrders = { ...context.openOrders };
         const final = event.state === 'filled' || event.state === 'rejected' || event.state === 'expired';
         if (final) {
