@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import type { InspectionEvent } from 'xstate';
 import type { LiveTradingConfig } from '../config/schema.ts';
 import { VirtualClock, isoUtc, monotonicMs } from '../core/clock.ts';
 import { UsageError } from '../core/errors.ts';
@@ -53,6 +54,8 @@ export interface RunOptions {
   /** Build the predictor for a real model run; absent -> dry-run only. `restored` is its snapshot state. */
   predictorFactory?: (source: DataSource, restored: unknown, logger: Logger) => Promise<Predictor>;
   out: (line: string) => void;
+  /** Write the actors' inspection events (transitions, events) as JSON lines to this file. */
+  inspectFile?: string;
   /** Set by signal handlers: finish the current cycle, then stop. */
   stopSignal?: { stop: boolean };
 }
@@ -126,7 +129,9 @@ export async function runEngine(options: RunOptions): Promise<RunSummary> {
     orders: JsonlJournal.open(path.join(options.logDir, 'orders.jsonl'), journalOptions),
     fills: JsonlJournal.open(path.join(options.logDir, 'fills.jsonl'), journalOptions),
   };
+  const inspector = options.inspectFile ? createInspector(options.inspectFile) : null;
   const engine = new TradingEngine({
+    ...(inspector ? { inspect: inspector.inspect } : {}),
     config: options.config,
     broker,
     dataSource: source,
@@ -226,6 +231,7 @@ export async function runEngine(options: RunOptions): Promise<RunSummary> {
     `${JSON.stringify({ run_id: options.runId, cycles, final_value: finalValue, cash: book.cash, fees: book.feesPaid, positions: Object.values(book.positions).map((p) => ({ symbol: p.symbol, shares: p.shares, avg_entry_price: p.avgEntryPrice, mark: book.marks[p.symbol] ?? p.avgEntryPrice })), trading: summary.trading, kill_switch: summary.killSwitch, bad_rows: source.stats }, null, 2)}\n`,
   );
   await engine.stop();
+  inspector?.close();
   for (const line of stats.summaryLines(finalValue, source.stats)) options.out(line);
   return { cycles, stats, finalValue, logFile };
 }
@@ -243,6 +249,31 @@ function crashPoint(point: 'after-journal' | 'during-snapshot' | 'after-snapshot
 }
 
 const PAUSE_POLL_MS = 200;
+
+/**
+ * Live machine inspection without a network: every inspection event of the actor tree as one JSON
+ * line (actor, event, resulting state). `tail -f` it, or load it into a visualiser.
+ */
+function createInspector(file: string): { inspect: (event: InspectionEvent) => void; close: () => void } {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  let fd: number | null = fs.openSync(file, 'a');
+  const inspect = (event: InspectionEvent) => {
+    if (fd === null) return;
+    const actor = (event.actorRef as { id?: string }).id ?? '?';
+    let record: Record<string, unknown> | null = null;
+    if (event.type === '@xstate.event') record = { type: 'event', actor, event: event.event.type, from: (event.sourceRef as { id?: string } | undefined)?.id ?? null };
+    else if (event.type === '@xstate.snapshot') record = { type: 'snapshot', actor, event: event.event.type, value: (event.snapshot as { value?: unknown }).value ?? null, status: (event.snapshot as { status?: string }).status };
+    else if (event.type === '@xstate.microstep') record = { type: 'microstep', actor, event: event.event.type, value: (event.snapshot as { value?: unknown }).value ?? null };
+    if (record) fs.writeSync(fd, `${JSON.stringify(record)}\n`);
+  };
+  return {
+    inspect,
+    close: () => {
+      if (fd !== null) fs.closeSync(fd);
+      fd = null;
+    },
+  };
+}
 
 function journalCycle(journals: Record<'decisions' | 'orders' | 'fills', JsonlJournal>, report: CycleReport): void {
   for (const decision of report.result.decisions) journals.decisions.append(decisionRecord(decision));

@@ -80,3 +80,16 @@ describe('bad input on the run command', () => {
     for (const f of fills) expect(Number.isFinite(f.price) && f.price > 0).toBe(true);
   });
 });
+
+describe('--inspect', () => {
+  it('streams the stage walk of every symbol actor as JSON lines', async () => {
+    const logDir = tempDir('inspect');
+    const r = await runLive(['run', '--dry-run', '--data', 'simulated', '--symbols', 'AAA,BBB', '--bars', '30', '--log-dir', logDir, '--no-state', '--inspect', '--log-level', 'error']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = readJsonl<{ type: string; actor: string; value: unknown }>(path.join(logDir, 'inspect.jsonl'));
+    const walk = lines.filter((l) => l.type === 'microstep' && l.actor === 'symbol:AAA').map((l) => l.value);
+    const last = walk.lastIndexOf('gatingSpread');
+    expect(walk.slice(last, last + 7)).toEqual(['gatingSpread', 'predicting', 'blending', 'arbitrating', 'gatingBarrier', 'sizing', 'proposed']);
+    expect(lines.some((l) => l.actor === 'supervisor')).toBe(true);
+  });
+});

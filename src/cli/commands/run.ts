@@ -31,6 +31,7 @@ export interface RunCliOptions {
   state: boolean;
   stateDir?: string;
   fresh?: boolean;
+  inspect?: boolean | string;
   config?: string;
   data: string;
   dataDir?: string;
@@ -72,6 +73,7 @@ export function addRunOptions(command: Command): Command {
     .option('--no-state', 'do not read or write snapshots')
     .option('--state-dir <dir>', 'snapshot directory (default state/)')
     .option('--fresh', 'discard existing snapshots (moved aside, never deleted) and start fresh')
+    .option('--inspect [file]', 'stream the state machines\' inspection events as JSON lines (default <log-dir>/inspect.jsonl)')
     .option('--config <path>', 'config file (default config/live_trading.yaml)')
     .addOption(new Option('--data <source>', 'market data source').choices(['simulated', 'replay']).default('simulated'))
     .option('--data-dir <dir>', 'replay data directory (Lean equity/usa layout or a folder of CSV files)')
@@ -118,6 +120,7 @@ export function toRunOptions(options: RunCliOptions, out: (line: string) => void
     dryRun: options.dryRun ?? false,
     logLevel: options.logLevel as LogLevel,
     logDir: options.logDir ?? path.join('logs', runId),
+    inspectFile: options.inspect === undefined || options.inspect === false ? undefined : typeof options.inspect === 'string' ? options.inspect : path.join(options.logDir ?? path.join('logs', runId), 'inspect.jsonl'),
     predictorFactory,
     bars: integer('--bars', options.bars, 1),
     state: options.state,
