@@ -33,21 +33,52 @@ export interface ScriptedPredictorOptions {
 
 export const SCRIPTED_FAMILIES = ['scripted_momentum', 'scripted_noise', 'scripted_trend'] as const;
 
-/** 32-bit FNV-1a: a stable hash so the noise depends only on (seed, symbol, slot, bar). */
-function hash(text: string): number {
-  let h = 0x811c9dc5;
+const FNV_OFFSET = 0x811c9dc5;
+
+/** 32-bit FNV-1a state after `text`, continuing from `h`: a stable hash so the noise depends only on (seed, symbol, slot, bar). */
+function fnv(text: string, h = FNV_OFFSET): number {
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return h >>> 0;
+  return h;
 }
 
-function noise(seed: number, symbol: string, key: string, bar: number): number {
-  return hash(`${seed}|${symbol}|${key}|${bar}`) / 0xffffffff - 0.5;
+/** fnv continued over the decimal digits of a safe non-negative integer (what String(n) gives), without building the string. */
+function fnvDigits(n: number, h: number, digits: Uint8Array): number {
+  let count = 0;
+  do {
+    const digit = n % 10;
+    digits[count++] = digit;
+    n = (n - digit) / 10;
+  } while (n > 0);
+  while (count > 0) {
+    h ^= 48 + digits[--count];
+    h = Math.imul(h, 0x01000193);
+  }
+  return h;
+}
+
+/**
+ * noise(seed, symbol, key, bar) = FNV-1a(`${seed}|${symbol}|${key}|${bar}`) / 0xffffffff - 0.5.
+ * The hash state after the constant prefix is kept per (symbol, key): the per-call string and its
+ * hashing were a visible share of a 500-symbol cycle. Same hash, same value.
+ */
+function noiseSource(seed: number): (symbol: string, key: string, bar: number) => number {
+  const prefixes = new Map<string, Map<string, number>>();
+  const digits = new Uint8Array(16);
+  return (symbol, key, bar) => {
+    if (!Number.isSafeInteger(bar) || bar < 0) return (fnv(`${seed}|${symbol}|${key}|${bar}`) >>> 0) / 0xffffffff - 0.5;
+    let bySlot = prefixes.get(symbol);
+    if (!bySlot) prefixes.set(symbol, (bySlot = new Map()));
+    let prefix = bySlot.get(key);
+    if (prefix === undefined) bySlot.set(key, (prefix = fnv(`${seed}|${symbol}|${key}|`)));
+    return (fnvDigits(bar, prefix, digits) >>> 0) / 0xffffffff - 0.5;
+  };
 }
 
 export function defaultScript(seed: number, barMinutes: number): PredictionScript {
+  const noise = noiseSource(seed);
   return ({ symbol, slot, input }) => {
     const closes = input.bars.close;
     const n = closes.length;
@@ -65,7 +96,7 @@ export function defaultScript(seed: number, barMinutes: number): PredictionScrip
     }
     const k = Math.min(n - 1, Math.max(1, Math.round(horizonMinutes(slot.horizon) / barMinutes)), 20);
     const momentum = last / closes[n - 1 - k] - 1;
-    const jitter = noise(seed, symbol, slot.key, input.barCount) * 0.002;
+    const jitter = noise(symbol, slot.key, input.barCount) * 0.002;
     if (slot.family === 'scripted_noise') return jitter;
     if (slot.family === 'scripted_trend') return 0.5 * momentum + 0.5 * jitter;
     return momentum + 0.25 * jitter;

@@ -4,20 +4,19 @@
  * pure functions of src/pipeline and records its inputs and outputs in the trace.
  */
 import type { LiveTradingConfig } from '../config/schema.ts';
-import { FRESHNESS_TAU_SECONDS, horizonMinutes, isHorizon } from '../core/horizons.ts';
 import type { FamilyTrace, HorizonTrace, PipelineTrace, Side } from '../core/types.ts';
 import { mid } from '../core/types.ts';
 import { spreadGate } from '../pipeline/spreadGate.ts';
 import { horizonSigma, sigma5m, sigmaBar } from '../pipeline/volatility.ts';
-import { standardize } from '../pipeline/standardize.ts';
-import { confidence } from '../pipeline/confidence.ts';
-import { blendAlpha, correlationMatrix, ridgeWeights, temperatureWeights } from '../pipeline/blend.ts';
+import { blendAlpha, ridgeWeights, temperatureWeights } from '../pipeline/blend.ts';
 import { arbitrate } from '../pipeline/arbitrate.ts';
 import { barrierExit, barrierGate } from '../pipeline/barrier.ts';
 import { exitRule, sizeTarget, volScaledWeight } from '../pipeline/sizing.ts';
 import type { ModelSlot, SymbolPrediction } from './predictor.ts';
 import type { SymbolState } from './symbolState.ts';
-import { pushBlendRow, pushRaw, recordPending } from './symbolState.ts';
+import { pushBlendRow, recordPendingFamilies } from './symbolState.ts';
+import { familyPrediction, type FamilyContext } from './familyPrediction.ts';
+import { alignedCorrelation, barrierMean, buildStagePlan, type StagePlan } from './stagePlan.ts';
 
 export interface PositionView {
   shares: number;
@@ -66,6 +65,14 @@ export interface StageParams {
   config: LiveTradingConfig;
   slots: readonly ModelSlot[];
   barMinutes: number;
+  /** Derived from slots and config on first use (see stagePlan.ts); callers leave it unset. */
+  plan?: StagePlan;
+}
+
+function planOf(params: StageParams): StagePlan {
+  const plan = params.plan;
+  if (plan && plan.slots === params.slots && plan.config === params.config) return plan;
+  return (params.plan = buildStagePlan(params.slots, params.config));
 }
 
 /** Scratch for one cycle: lives in context only between clock.cycle and the proposal. */
@@ -129,86 +136,76 @@ export function predictStage(state: SymbolState, work: SymbolWork, params: Stage
   const ageMs = input.ts - bar;
   const planned = cfg.sizing.max_weight * input.pv;
   const adv = input.adv ?? intradayAdv(state, params.barMinutes);
-  const byHorizon = new Map<string, HorizonTrace>();
-  for (const slot of params.slots) {
+  const plan = planOf(params);
+  // One trace per horizon, in the order the horizons first appear among the alpha slots.
+  const horizons: HorizonTrace[] = [];
+  const contexts: FamilyContext[] = [];
+  for (const h of plan.horizons.values()) {
+    const sigmaH = horizonSigma(work.sigmaBar!, h.minutes, params.barMinutes);
+    horizons.push({ horizon: h.horizon, sigmaH, families: [], ridgeWeights: {}, blendWeights: {}, temperature: h.temperature, alpha: null, confidence: null, costs: null });
+    contexts.push({ ageMs, planned, adv, sigmaH, tauSeconds: h.tauSeconds });
+  }
+  for (let i = 0; i < params.slots.length; i++) {
+    const slot = params.slots[i];
     if (slot.role !== 'alpha') continue;
-    const sigmaH = horizonSigma(work.sigmaBar!, horizonMinutes(slot.horizon), params.barMinutes);
-    let horizon = byHorizon.get(slot.horizon);
-    if (!horizon) {
-      horizon = { horizon: slot.horizon, sigmaH, families: [], ridgeWeights: {}, blendWeights: {}, temperature: temperatureOf(cfg, slot.horizon), alpha: null, confidence: null, costs: null };
-      byHorizon.set(slot.horizon, horizon);
-    }
-    horizon.families.push(familyPrediction(state, slot, outputs[slot.key], input, { ageMs, planned, adv, sigmaH }, params));
+    const h = plan.horizonOfSlot[i];
+    horizons[h].families.push(familyPrediction(state.slots[slot.key], slot, outputs[slot.key], input.crossSectional?.[slot.key], contexts[h], params.config));
   }
-  for (const horizon of byHorizon.values()) {
-    const raws: Record<string, number | null> = {};
-    for (const f of horizon.families) raws[f.family] = f.raw;
-    recordPending(state, horizon.horizon, raws, params.barMinutes);
-  }
-  work.horizons = [...byHorizon.values()];
-  work.trace.horizons = work.horizons;
-}
-
-function familyPrediction(
-  state: SymbolState,
-  slot: ModelSlot,
-  output: number | null | undefined,
-  input: CycleInput,
-  ctx: { ageMs: number; planned: number; adv: number | null; sigmaH: number },
-  params: StageParams,
-): FamilyTrace {
-  const cfg = params.config;
-  const family: FamilyTrace = { family: slot.family, status: 'warming_up', raw: null, z: null, confidence: null, score: null, alpha: null };
-  if (output === null || output === undefined) return family;
-  if (!Number.isFinite(output)) return { ...family, status: 'error', error: `non-finite model output ${output}` };
-  const windows = state.slots[slot.key];
-  pushRaw(windows, output, cfg.standardization.window);
-  family.raw = output;
-  const standardized = standardize(windows.raw, cfg.standardization.min_samples);
-  const rank = input.crossSectional?.[slot.key];
-  const z = slot.crossSectional && rank !== undefined ? rank : standardized.z;
-  if (standardized.status === 'warming_up' || z === null) return family;
-  const c = confidence({
-    predictions: windows.pairPred,
-    realised: windows.pairReal,
-    icWindow: cfg.confidence.ic_window,
-    icPrior: slot.icPrior,
-    priorWeight: cfg.confidence.ic_prior_weight,
-    ageMs: ctx.ageMs,
-    tauSeconds: isHorizon(slot.horizon) ? FRESHNESS_TAU_SECONDS[slot.horizon] : 60 * horizonMinutes(slot.horizon) / 2,
-    kappa: cfg.confidence.capacity_kappa,
-    adv: ctx.adv,
-    plannedNotional: ctx.planned,
-    errors: windows.errors,
-    sigmaH: ctx.sigmaH,
-  });
-  const score = z * c.confidence;
-  return { ...family, status: 'ok', z, confidence: c, score, alpha: score * ctx.sigmaH };
+  for (const horizon of horizons) recordPendingFamilies(state, horizon.horizon, horizon.families, params.barMinutes);
+  work.horizons = horizons;
+  work.trace.horizons = horizons;
 }
 
 /** 4.4: ridge risk-parity weights over families, temperature, blended alpha per horizon. */
 export function blendStage(state: SymbolState, work: SymbolWork, params: StageParams): void {
   const cfg = params.config;
+  const plan = planOf(params);
   for (const horizon of work.horizons) {
-    const families = [...horizon.families].sort((a, b) => (a.family < b.family ? -1 : a.family > b.family ? 1 : 0));
-    pushBlendRow(state, horizon.horizon, families.map((f) => (f.status === 'ok' ? f.z : null)), cfg.blending.window);
-    const ok = families.filter((f) => f.status === 'ok' && f.alpha !== null);
+    const families = sortedByFamily(horizon.families);
+    const row: (number | null)[] = [];
+    const ok: FamilyTrace[] = [];
+    const index: number[] = [];
+    const mu: number[] = [];
+    const alphas: number[] = [];
+    const confidences: number[] = [];
+    for (let i = 0; i < families.length; i++) {
+      const f = families[i];
+      row.push(f.status === 'ok' ? f.z : null);
+      if (f.status !== 'ok' || f.alpha === null) continue;
+      ok.push(f);
+      index.push(i);
+      mu.push(Math.max(f.confidence!.icEff, 0));
+      alphas.push(f.alpha);
+      confidences.push(f.confidence!.confidence);
+    }
+    pushBlendRow(state, horizon.horizon, row, cfg.blending.window);
     if (ok.length === 0) continue;
-    const history = state.blendHistory[horizon.horizon] ?? [];
-    const index = ok.map((f) => families.indexOf(f));
-    const series = index.map((i) => history.filter((row) => index.every((j) => row[j] !== null)).map((row) => row[i] as number));
-    const corr = correlationMatrix(series, 10);
-    const mu = ok.map((f) => Math.max(f.confidence!.icEff, 0));
+    const corr = alignedCorrelation(state.blendHistory[horizon.horizon], index, 10, plan);
     const ridge = ridgeWeights(mu, corr, cfg.blending.ridge_lambda);
     const weights = temperatureWeights(ridge, horizon.temperature);
-    const blended = blendAlpha(ok.map((f) => f.alpha!), ok.map((f) => f.confidence!.confidence), weights);
-    ok.forEach((f, i) => {
-      horizon.ridgeWeights[f.family] = ridge[i];
-      horizon.blendWeights[f.family] = weights[i];
-    });
+    const blended = blendAlpha(alphas, confidences, weights);
+    for (let i = 0; i < ok.length; i++) {
+      horizon.ridgeWeights[ok[i].family] = ridge[i];
+      horizon.blendWeights[ok[i].family] = weights[i];
+    }
     horizon.alpha = blended.alpha;
     horizon.confidence = blended.confidence;
   }
+}
+
+/** Families by name (a stable insertion sort: there are a handful per horizon). */
+function sortedByFamily(families: readonly FamilyTrace[]): FamilyTrace[] {
+  const sorted = [...families];
+  for (let i = 1; i < sorted.length; i++) {
+    const f = sorted[i];
+    let j = i - 1;
+    while (j >= 0 && sorted[j].family > f.family) {
+      sorted[j + 1] = sorted[j];
+      j--;
+    }
+    sorted[j + 1] = f;
+  }
+  return sorted;
 }
 
 /** 4.5: cost-aware horizon selection, long and short. */
@@ -298,15 +295,8 @@ export function sizingStage(state: SymbolState, work: SymbolWork, params: StageP
 
 function barrierProbabilities(work: SymbolWork, params: StageParams, horizon: string | null): { pPeak: number | null; pValley: number | null } {
   const outputs = work.input.prediction.ok ? work.input.prediction.outputs : {};
-  const read = (role: 'peak' | 'valley', h: string): number | null => {
-    const values = params.slots
-      .filter((s) => s.role === role && s.horizon === h)
-      .map((s) => outputs[s.key])
-      .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-    if (values.length === 0) return null;
-    return values.reduce((a, b) => a + b, 0) / values.length;
-  };
-  const pick = (role: 'peak' | 'valley') => (horizon !== null ? read(role, horizon) : null) ?? read(role, '5m');
+  const plan = planOf(params);
+  const pick = (role: 'peak' | 'valley') => (horizon !== null ? barrierMean(plan, outputs, role, horizon) : null) ?? barrierMean(plan, outputs, role, '5m');
   return { pPeak: pick('peak'), pValley: pick('valley') };
 }
 
@@ -352,8 +342,4 @@ export function intradayAdv(state: SymbolState, barMinutes: number): number | nu
   for (let i = close.length - n; i < close.length; i++) sum += close[i] * volume[i];
   const perBar = sum / n;
   return barMinutes >= 390 ? perBar : perBar * (390 / barMinutes);
-}
-
-function temperatureOf(cfg: LiveTradingConfig, horizon: string): number {
-  return (cfg.blending.temperature as Record<string, number | undefined>)[horizon] ?? 1;
 }

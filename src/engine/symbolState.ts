@@ -1,6 +1,10 @@
 /**
- * Persistent per-symbol state, held in the symbol actor's context. Plain JSON only (it is part of
- * the persisted snapshot): arrays of numbers, no Maps, no NaN (missing = null).
+ * Persistent per-symbol state, kept in the SymbolStore beside the symbol actor. In memory the
+ * windows are typed-array FIFOs (rollingWindow.ts and the classes built on it) so a cycle neither
+ * splices nor copies them, and what the stages need from them (the standardizer's scale, the IC
+ * pairs' ranks) is kept up to date as values arrive; `symbolStateToJSON` / `symbolStateFromJSON`
+ * convert to and from the persisted plain-JSON shape (arrays of numbers, null for a missing
+ * value), which did not change.
  *
  * Model outputs and realised returns are rounded to float32 when they enter a window, so the
  * snapshot can store windows as exact float32 (half the bytes of float64) and a restored engine
@@ -9,35 +13,46 @@
 import type { Bar, Quote } from '../core/types.ts';
 import { horizonMinutes } from '../core/horizons.ts';
 import type { ModelSlot } from './predictor.ts';
+import { BlendHistory } from './blendHistory.ts';
+import { PendingPredictions, type PendingQueue } from './pendingPredictions.ts';
+import { RankedPairs } from './rankedPairs.ts';
+import { RollingWindow } from './rollingWindow.ts';
+import { StandardizerWindow } from './standardizerWindow.ts';
+
+export { BlendHistory } from './blendHistory.ts';
+export type { PendingQueue } from './pendingPredictions.ts';
 
 /** Windows of one (horizon, family) alpha model for this symbol. */
 export interface SlotWindows {
   /** Standardizer FIFO of raw outputs (standardization.window). */
-  raw: number[];
+  raw: StandardizerWindow;
   /** IC pairs: raw prediction and the realised return over the horizon (confidence.ic_window). */
-  pairPred: number[];
-  pairReal: number[];
+  pairs: RankedPairs;
   /** Last 10 prediction errors (raw - realised). */
-  errors: number[];
+  errors: RollingWindow;
 }
-
-/** Predictions waiting for their horizon to elapse: [barIndex, closeAtPrediction, raw per family...]. */
-export interface PendingQueue {
-  families: string[];
-  rows: (number | null)[][];
-}
-
 
 export interface SymbolState {
   symbol: string;
   /** Bars seen in total (monotonic index of the latest bar). */
   barCount: number;
-  /** Ring of recent bars, oldest first (bounded by `maxBars`). */
+  /** Ring of recent bars, oldest first (bounded by `maxBars`); the predictor reads these columns. */
   bars: { ts: number[]; open: number[]; high: number[]; low: number[]; close: number[]; volume: number[] };
   maxBars: number;
   quote: Quote | null;
   slots: Record<string, SlotWindows>;
-  /** Per horizon: rows of z by alpha family (null when a family had no z), blending.window long. */
+  blendHistory: Record<string, BlendHistory>;
+  pending: Record<string, PendingPredictions>;
+}
+
+/** The persisted shape of a SymbolState (the snapshot's `symbols` section before numeric encoding). */
+export interface SymbolStateJSON {
+  symbol: string;
+  barCount: number;
+  bars: { ts: number[]; open: number[]; high: number[]; low: number[]; close: number[]; volume: number[] };
+  maxBars: number;
+  quote: Quote | null;
+  slots: Record<string, { raw: number[]; pairPred: number[]; pairReal: number[]; errors: number[] }>;
   blendHistory: Record<string, (number | null)[][]>;
   pending: Record<string, PendingQueue>;
 }
@@ -54,6 +69,10 @@ export interface SymbolStateLimits {
 export const MAX_PENDING_PER_HORIZON = 64;
 const ERROR_WINDOW = 10;
 
+function slotWindows(json?: { raw: number[]; pairPred: number[]; pairReal: number[]; errors: number[] }): SlotWindows {
+  return { raw: new StandardizerWindow(json?.raw), pairs: new RankedPairs(json?.pairPred, json?.pairReal), errors: new RollingWindow(json?.errors, [Float32Array]) };
+}
+
 export function createSymbolState(symbol: string, slots: readonly ModelSlot[], limits: SymbolStateLimits): SymbolState {
   const state: SymbolState = {
     symbol,
@@ -65,20 +84,69 @@ export function createSymbolState(symbol: string, slots: readonly ModelSlot[], l
     blendHistory: {},
     pending: {},
   };
+  const families: Record<string, string[]> = {};
   for (const slot of slots) {
     if (slot.role !== 'alpha') continue;
-    state.slots[slot.key] = { raw: [], pairPred: [], pairReal: [], errors: [] };
-    if (!state.blendHistory[slot.horizon]) state.blendHistory[slot.horizon] = [];
-    const queue = (state.pending[slot.horizon] ??= { families: [], rows: [] });
-    if (!queue.families.includes(slot.family)) queue.families.push(slot.family);
+    state.slots[slot.key] = slotWindows();
+    (families[slot.horizon] ??= []).push(slot.family);
   }
-  for (const queue of Object.values(state.pending)) queue.families.sort();
+  for (const [horizon, list] of Object.entries(families)) {
+    const sorted = [...new Set(list)].sort();
+    state.pending[horizon] = new PendingPredictions(sorted);
+    state.blendHistory[horizon] = new BlendHistory(sorted.length);
+  }
   return state;
 }
 
+/** The persisted plain-JSON form (same fields and order as ever; windows oldest first). */
+export function symbolStateToJSON(state: SymbolState): SymbolStateJSON {
+  const b = state.bars;
+  const slots: SymbolStateJSON['slots'] = {};
+  for (const [key, w] of Object.entries(state.slots)) {
+    slots[key] = { raw: w.raw.toArray(), pairPred: w.pairs.predictions(), pairReal: w.pairs.realised(), errors: w.errors.toArray() };
+  }
+  const history: SymbolStateJSON['blendHistory'] = {};
+  for (const [horizon, h] of Object.entries(state.blendHistory)) history[horizon] = h.toRows();
+  const pending: SymbolStateJSON['pending'] = {};
+  for (const [horizon, q] of Object.entries(state.pending)) pending[horizon] = q.toJSON();
+  return {
+    symbol: state.symbol,
+    barCount: state.barCount,
+    bars: { ts: [...b.ts], open: [...b.open], high: [...b.high], low: [...b.low], close: [...b.close], volume: [...b.volume] },
+    maxBars: state.maxBars,
+    quote: state.quote,
+    slots,
+    blendHistory: history,
+    pending,
+  };
+}
+
+/** Inverse of symbolStateToJSON. */
+export function symbolStateFromJSON(json: SymbolStateJSON): SymbolState {
+  const slots: Record<string, SlotWindows> = {};
+  for (const [key, w] of Object.entries(json.slots)) slots[key] = slotWindows(w);
+  const history: Record<string, BlendHistory> = {};
+  for (const [horizon, rows] of Object.entries(json.blendHistory)) {
+    history[horizon] = new BlendHistory(Math.max(json.pending[horizon]?.families.length ?? 0, ...rows.map((row) => row.length)), rows);
+  }
+  const b = json.bars;
+  return {
+    symbol: json.symbol,
+    barCount: json.barCount,
+    bars: { ts: [...b.ts], open: [...b.open], high: [...b.high], low: [...b.low], close: [...b.close], volume: [...b.volume] },
+    maxBars: json.maxBars,
+    quote: json.quote,
+    slots,
+    blendHistory: history,
+    pending: Object.fromEntries(Object.entries(json.pending).map(([h, q]) => [h, new PendingPredictions(q.families, q.rows)])),
+  };
+}
+
+/** Append and drop the oldest beyond `cap` (one shift in the steady state: V8 trims in place). */
 function pushBounded(list: number[], value: number, cap: number): void {
   list.push(value);
-  if (list.length > cap) list.splice(0, list.length - cap);
+  if (list.length === cap + 1) list.shift();
+  else if (list.length > cap) list.splice(0, list.length - cap);
 }
 
 /** Bars of the data interval that make up a horizon (at least one). */
@@ -106,20 +174,21 @@ export function ingestBar(state: SymbolState, bar: Bar, limits: SymbolStateLimit
   pushBounded(b.volume, bar.volume, cap);
   state.barCount += 1;
   const index = state.barCount - 1;
-  for (const [horizon, queue] of Object.entries(state.pending)) {
+  for (const horizon in state.pending) {
+    const queue = state.pending[horizon];
+    if (queue.length === 0) continue;
     const due = horizonBars(horizon, limits.barMinutes);
-    while (queue.rows.length > 0 && index - (queue.rows[0][0] as number) >= due) {
-      const row = queue.rows.shift()!;
-      const realised = Math.fround(bar.close / (row[1] as number) - 1);
-      queue.families.forEach((family, i) => {
-        const raw = row[2 + i];
-        if (raw === null || raw === undefined) return;
-        const slot = state.slots[`${horizon}|${family}|alpha`];
-        if (!slot) return;
-        pushBounded(slot.pairPred, raw, limits.icWindow);
-        pushBounded(slot.pairReal, realised, limits.icWindow);
-        pushBounded(slot.errors, Math.fround(raw - realised), ERROR_WINDOW);
-      });
+    const targets = (queue.targets ??= queue.families.map((family) => state.slots[`${horizon}|${family}|alpha`]));
+    while (queue.length > 0 && index - queue.barIndex(0) >= due) {
+      const realised = Math.fround(bar.close / queue.close(0) - 1);
+      for (let f = 0; f < targets.length; f++) {
+        const raw = queue.raw(0, f);
+        const slot = targets[f];
+        if (Number.isNaN(raw) || !slot) continue;
+        slot.pairs.push(raw, realised, limits.icWindow);
+        slot.errors.push(Math.fround(raw - realised), ERROR_WINDOW);
+      }
+      queue.shift();
     }
   }
 }
@@ -131,31 +200,34 @@ export function recordPending(
   rawByFamily: Readonly<Record<string, number | null>>,
   barMinutes: number,
 ): void {
+  recordPendingFamilies(state, horizon, Object.entries(rawByFamily).map(([family, raw]) => ({ family, raw })), barMinutes);
+}
+
+/** recordPending from this cycle's family traces (no per-cycle record of raws). */
+export function recordPendingFamilies(state: SymbolState, horizon: string, families: readonly { family: string; raw: number | null }[], barMinutes: number): void {
   const queue = state.pending[horizon];
   if (!queue || state.barCount === 0) return;
   const index = state.barCount - 1;
   if (index % pendingStride(horizon, barMinutes) !== 0) return;
-  const last = queue.rows[queue.rows.length - 1];
-  if (last && last[0] === index) return;
+  if (queue.length > 0 && queue.barIndex(queue.length - 1) === index) return;
   const close = state.bars.close[state.bars.close.length - 1];
-  const row: (number | null)[] = [index, close];
+  const raws = queue.scratch;
   let any = false;
-  for (const family of queue.families) {
-    const raw = rawByFamily[family];
-    row.push(raw === undefined || raw === null ? null : Math.fround(raw));
-    any ||= raw !== undefined && raw !== null;
+  for (let f = 0; f < queue.families.length; f++) {
+    let raw: number | null = null;
+    for (const family of families) if (family.family === queue.families[f]) raw = family.raw;
+    raws[f] = raw === null ? NaN : Math.fround(raw);
+    any ||= raw !== null;
   }
-  if (any) queue.rows.push(row);
+  if (any) queue.push(index, close, raws);
 }
 
 export function pushRaw(slot: SlotWindows, raw: number, window: number): void {
-  pushBounded(slot.raw, Math.fround(raw), window);
+  slot.raw.push(Math.fround(raw), window);
 }
 
 export function pushBlendRow(state: SymbolState, horizon: string, row: (number | null)[], window: number): void {
-  const history = (state.blendHistory[horizon] ??= []);
-  history.push(row.map((z) => (z === null ? null : Math.fround(z))));
-  if (history.length > window) history.splice(0, history.length - window);
+  (state.blendHistory[horizon] ??= new BlendHistory(row.length)).push(row, window);
 }
 
 export function latestBar(state: SymbolState): Bar | null {

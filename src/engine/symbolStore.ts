@@ -7,12 +7,13 @@
  * XState took longer than the whole snapshot budget. The symbol actor still owns its entry (only
  * its own transitions change it), and the snapshot document stores the windows as their own
  * section (SPEC 8 lists per-symbol windows apart from the actor snapshot), in the compact exact
- * numeric encoding of src/persistence/numericCodec.ts.
+ * numeric encoding of src/persistence/numericCodec.ts. In memory the windows are typed-array
+ * FIFOs (symbolState.ts); the section holds their plain-JSON form, unchanged by that.
  */
 import { StateError } from '../core/errors.ts';
 import { decodeNumbers, encodeNumbers } from '../persistence/numericCodec.ts';
 import type { ModelSlot } from './predictor.ts';
-import { createSymbolState, type SymbolState, type SymbolStateLimits } from './symbolState.ts';
+import { createSymbolState, symbolStateFromJSON, symbolStateToJSON, type SymbolState, type SymbolStateJSON, type SymbolStateLimits } from './symbolState.ts';
 
 export class SymbolStore {
   private readonly states = new Map<string, SymbolState>();
@@ -37,13 +38,13 @@ export class SymbolStore {
   /** The snapshot section: every symbol's windows, compactly and exactly encoded. */
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [symbol, state] of this.states) out[symbol] = encodeNumbers(state);
+    for (const [symbol, state] of this.states) out[symbol] = encodeNumbers(symbolStateToJSON(state));
     return out;
   }
 
   static decode(section: Record<string, unknown>): Record<string, SymbolState> {
     const out: Record<string, SymbolState> = {};
-    for (const [symbol, encoded] of Object.entries(section)) out[symbol] = decodeNumbers(encoded) as SymbolState;
+    for (const [symbol, encoded] of Object.entries(section)) out[symbol] = symbolStateFromJSON(decodeNumbers(encoded) as SymbolStateJSON);
     return out;
   }
 }

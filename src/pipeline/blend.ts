@@ -39,54 +39,84 @@ export function correlationMatrix(series: readonly (readonly number[])[], minAli
 }
 
 /**
- * Solves A x = b by Gaussian elimination with partial pivoting; null when singular.
- * Hand-written instead of a matrix library: ~20 lines for n <= 10 families, no dependency.
+ * Solves (A + lambda I) x = b, A's non-finite entries read as 0, by Gaussian elimination with
+ * partial pivoting; null when singular. Hand-written instead of a matrix library: ~25 lines for
+ * n <= 10 families, no dependency; one flat buffer, as blending runs per horizon every cycle.
  */
-function solve(a: readonly (readonly number[])[], b: readonly number[]): number[] | null {
+function solveRidge(a: readonly (readonly number[])[], lambda: number, b: readonly number[]): number[] | null {
   const n = b.length;
-  const m = a.map((row, i) => [...row, b[i]]);
-  const scale = Math.max(...a.map((row) => Math.max(...row.map(Math.abs))));
+  const w = n + 1;
+  // A plain array: a typed array costs more to allocate than this whole solve for n = 3.
+  const m: number[] = [];
+  let scale = -Infinity;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const v = a[i][j];
+      const entry = (Number.isFinite(v) ? v : 0) + (i === j ? lambda : 0);
+      m.push(entry);
+      scale = Math.max(scale, Math.abs(entry));
+    }
+    m.push(b[i]);
+  }
   if (!(scale > 0) || !Number.isFinite(scale)) return null;
   for (let col = 0; col < n; col++) {
     let pivot = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(m[r][col]) > Math.abs(m[pivot][col])) pivot = r;
-    if (Math.abs(m[pivot][col]) <= SINGULAR_PIVOT * scale) return null;
-    [m[col], m[pivot]] = [m[pivot], m[col]];
+    for (let r = col + 1; r < n; r++) if (Math.abs(m[r * w + col]) > Math.abs(m[pivot * w + col])) pivot = r;
+    if (Math.abs(m[pivot * w + col]) <= SINGULAR_PIVOT * scale) return null;
+    if (pivot !== col) {
+      for (let c = 0; c < w; c++) {
+        const t = m[col * w + c];
+        m[col * w + c] = m[pivot * w + c];
+        m[pivot * w + c] = t;
+      }
+    }
     for (let r = col + 1; r < n; r++) {
-      const factor = m[r][col] / m[col][col];
-      for (let c = col; c <= n; c++) m[r][c] -= factor * m[col][c];
+      const factor = m[r * w + col] / m[col * w + col];
+      for (let c = col; c <= n; c++) m[r * w + c] -= factor * m[col * w + c];
     }
   }
   const x = new Array<number>(n).fill(0);
   for (let r = n - 1; r >= 0; r--) {
-    let sum = m[r][n];
-    for (let c = r + 1; c < n; c++) sum -= m[r][c] * x[c];
-    x[r] = sum / m[r][r];
+    let sum = m[r * w + n];
+    for (let c = r + 1; c < n; c++) sum -= m[r * w + c] * x[c];
+    x[r] = sum / m[r * w + r];
   }
-  return x.every(Number.isFinite) ? x : null;
+  for (const v of x) if (!Number.isFinite(v)) return null;
+  return x;
 }
 
 /** w = clip((Sigma + lambda I)^-1 mu, 0, inf) / sum; equal weights if mu is all 0 or singular. */
 export function ridgeWeights(mu: readonly number[], corr: readonly (readonly number[])[], lambda: number): number[] {
   const n = mu.length;
   requireFinite(mu, 'BAD_VALUE', 'mu');
-  if (mu.some((m) => m < 0)) {
+  let negative = false;
+  let allZero = true;
+  for (const m of mu) {
+    if (m < 0) negative = true;
+    if (m !== 0) allZero = false;
+  }
+  if (negative) {
     throw new DataError('BAD_VALUE', `ridge: mu must be >= 0 (max(IC_eff, 0)), got [${mu.join(', ')}]`, { input: mu.join(',') });
   }
   if (!Number.isFinite(lambda) || lambda < 0) throw invalidParam('blending.ridge_lambda', lambda, 'a finite number >= 0');
-  if (corr.length !== n || corr.some((row) => row.length !== n)) {
+  let square = corr.length === n;
+  for (const row of corr) if (row.length !== n) square = false;
+  if (!square) {
     throw new DataError('BAD_VALUE', `ridge: correlation matrix is not ${n}x${n}`, { hint: 'one row and column per family' });
   }
   if (n === 0) return [];
   if (n === 1) return [1];
-  if (mu.every((m) => m === 0)) return equalWeights(n);
-  const system = corr.map((row, i) => row.map((v, j) => (Number.isFinite(v) ? v : 0) + (i === j ? lambda : 0)));
-  const x = solve(system, mu);
+  if (allZero) return equalWeights(n);
+  const x = solveRidge(corr, lambda, mu);
   if (x === null) return equalWeights(n);
-  const clipped = x.map((v) => Math.max(0, v));
-  const sum = clipped.reduce((s, v) => s + v, 0);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    x[i] = Math.max(0, x[i]);
+    sum += x[i];
+  }
   if (!(sum > 0) || !Number.isFinite(sum)) return equalWeights(n);
-  return clipped.map((v) => v / sum);
+  for (let i = 0; i < n; i++) x[i] /= sum;
+  return x;
 }
 
 /** w'_f ∝ w_f^(1/T) over w_f > 0 (T < 1 sharpens), renormalised; all zero -> equal. */
@@ -95,22 +125,38 @@ export function temperatureWeights(weights: readonly number[], temperature: numb
     throw invalidParam('blending.temperature', temperature, 'a finite number > 0');
   }
   requireFinite(weights, 'BAD_VALUE', 'weights');
-  if (weights.some((w) => w < 0)) {
+  let negative = false;
+  let allZero = true;
+  for (const w of weights) {
+    if (w < 0) negative = true;
+    if (w !== 0) allZero = false;
+  }
+  if (negative) {
     throw new DataError('BAD_VALUE', `temperature: weights must be >= 0, got [${weights.join(', ')}]`, { input: weights.join(',') });
   }
   const n = weights.length;
   if (n === 0) return [];
-  if (weights.every((w) => w === 0)) return equalWeights(n);
+  if (allZero) return equalWeights(n);
+  const out = new Array<number>(n);
   if (temperature === 1) {
-    const total = weights.reduce((s, v) => s + v, 0);
-    return weights.map((w) => w / total);
+    let total = 0;
+    for (const w of weights) total += w;
+    for (let i = 0; i < n; i++) out[i] = weights[i] / total;
+    return out;
   }
   // In log space relative to the largest weight, so w^(1/T) neither overflows nor underflows to all-zero.
-  const logs = weights.map((w) => (w > 0 ? Math.log(w) / temperature : -Infinity));
-  const top = Math.max(...logs);
-  const powered = logs.map((l) => (l === -Infinity ? 0 : Math.exp(l - top)));
-  const sum = powered.reduce((s, v) => s + v, 0);
-  return powered.map((v) => v / sum);
+  let top = -Infinity;
+  for (let i = 0; i < n; i++) {
+    out[i] = weights[i] > 0 ? Math.log(weights[i]) / temperature : -Infinity;
+    top = Math.max(top, out[i]);
+  }
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    out[i] = out[i] === -Infinity ? 0 : Math.exp(out[i] - top);
+    sum += out[i];
+  }
+  for (let i = 0; i < n; i++) out[i] /= sum;
+  return out;
 }
 
 /** alpha_h = sum_f w_f * alpha_f; confidence_h = sum_f w_f * c_f. */

@@ -4,12 +4,12 @@
  */
 import { DataError } from '../core/errors.ts';
 import type { ConfidenceTrace } from '../core/types.ts';
-import { invalidParam, mean, requireFinite, spearman } from './stats.ts';
+import { allFinite, invalidParam, mean, rangeToArray, requireFinite, spearman } from './stats.ts';
 
 export { spearman } from './stats.ts';
 
 /** Fewer live pairs than this and IC_live is ignored (counts as n = 0). */
-const MIN_IC_PAIRS = 5;
+export const MIN_IC_PAIRS = 5;
 /** Stability looks at the last this-many errors and needs at least MIN_ERRORS of them. */
 const STABILITY_ERRORS = 10;
 const MIN_ERRORS = 3;
@@ -57,6 +57,18 @@ export function stability(errors: readonly number[], sigmaH: number): number {
   return 1 / (1 + rmse / sigmaH);
 }
 
+/** `stability` of errors[start, end) without copying (identical result; same typed error). */
+export function stabilityRange(errors: ArrayLike<number>, start: number, end: number, sigmaH: number): number {
+  if (!allFinite(errors, start, end - start)) return stability(rangeToArray(errors, start, end), sigmaH);
+  const from = Math.max(start, end - STABILITY_ERRORS);
+  const n = end - from;
+  if (n < MIN_ERRORS) return NEUTRAL_STABILITY;
+  if (!(sigmaH > 0) || !Number.isFinite(sigmaH)) return NEUTRAL_STABILITY;
+  let sum = 0;
+  for (let i = from; i < end; i++) sum += errors[i] * errors[i];
+  return 1 / (1 + Math.sqrt(sum / n) / sigmaH);
+}
+
 /** ADV = mean(close*volume) over the last 20 daily bars; null without bars. */
 export function adv(dailyCloses: readonly number[], dailyVolumes: readonly number[]): number | null {
   if (dailyCloses.length !== dailyVolumes.length) {
@@ -92,6 +104,45 @@ export interface ConfidenceArgs {
   plannedNotional: number;
   errors: readonly number[];
   sigmaH: number;
+}
+
+/** The inputs of `confidence` once IC_live is known: errors as a range of a window. */
+export interface ConfidenceFactors {
+  /** Spearman IC of the last `pairs` pairs (null under 5 pairs), as `confidence` computes it. */
+  icLive: number | null;
+  pairs: number;
+  icPrior: number;
+  priorWeight: number;
+  ageMs: number;
+  tauSeconds: number;
+  kappa: number;
+  adv: number | null;
+  plannedNotional: number;
+  errors: ArrayLike<number>;
+  errorsStart: number;
+  errorsEnd: number;
+  sigmaH: number;
+}
+
+/**
+ * `confidence` for a caller that keeps IC_live up to date itself (the engine memoises it until a
+ * new pair arrives): the same factors, checks and operations, so the trace is identical.
+ */
+export function confidenceFromFactors(args: ConfidenceFactors): ConfidenceTrace {
+  const icEff = effectiveIC({ icLive: args.icLive, pairs: args.pairs, icPrior: args.icPrior, priorWeight: args.priorWeight });
+  const fresh = freshness(args.ageMs, args.tauSeconds);
+  const cap = capacity({ kappa: args.kappa, adv: args.adv, plannedNotional: args.plannedNotional });
+  const stab = stabilityRange(args.errors, args.errorsStart, args.errorsEnd, args.sigmaH);
+  return {
+    confidence: icEff * fresh * cap * stab,
+    icEff,
+    icLive: args.icLive,
+    icPrior: args.icPrior,
+    icPairs: args.pairs,
+    freshness: fresh,
+    capacity: cap,
+    stability: stab,
+  };
 }
 
 /** c = IC_eff * freshness * capacity * stability, IC_live = Spearman of the last icWindow pairs. */

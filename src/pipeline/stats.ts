@@ -119,3 +119,31 @@ export function spearman(xs: readonly number[], ys: readonly number[]): number |
   requireFinitePairs(xs, ys, 'spearman');
   return pearson(ranks(xs), ranks(ys));
 }
+
+/** True when values[start, start+n) are all finite numbers. */
+export function allFinite(values: ArrayLike<number>, start: number, n: number): boolean {
+  for (let i = start; i < start + n; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
+}
+
+/** Plain array copy of values[start, end) (to hand a range to the array-based functions). */
+export function rangeToArray(values: ArrayLike<number>, start: number, end: number): number[] {
+  const out = new Array<number>(Math.max(0, end - start));
+  for (let i = start; i < end; i++) out[i - start] = values[i];
+  return out;
+}
+
+/**
+ * `spearman` from the sums over the pairs of Dx*Dy, Dx^2, Dy^2, D = 2*rank - (n+1) (doubled,
+ * centred average ranks; n >= 2, finite values). Ranks are half-integers and their mean is
+ * (n+1)/2, so every sum `pearson` forms over them is exact: dividing these by 4 gives the very
+ * same doubles, and the result is bit-identical to spearman(xs, ys).
+ */
+export function spearmanFromRankSums(sdxdy: number, sdxdx: number, sdydy: number): number | null {
+  // All-equal values give all-equal ranks: pearson's constant-side null.
+  if (sdxdx <= 0 || sdydy <= 0) return null;
+  const sxy = sdxdy / 4;
+  const sxx = sdxdx / 4;
+  const syy = sdydy / 4;
+  return clip(sxy / Math.sqrt(sxx * syy), -1, 1);
+}

@@ -3,7 +3,7 @@
  * square root of time in trading minutes. No annualised volatility anywhere (deliberate).
  */
 import { DataError } from '../core/errors.ts';
-import { invalidParam, sampleStd } from './stats.ts';
+import { invalidParam } from './stats.ts';
 
 /** r_i = C_i / C_{i-1} - 1; every close must be finite and > 0. */
 export function simpleReturns(closes: readonly number[]): number[] {
@@ -27,8 +27,23 @@ export function sigmaBar(closes: readonly number[], volWindow: number): number |
     throw invalidParam('sizing.vol_window', volWindow, 'an integer >= 2');
   }
   // Validates every close (a bad price anywhere in the history is a data fault), then keeps the tail.
-  const returns = simpleReturns(closes).slice(-volWindow);
-  return sampleStd(returns);
+  for (let i = 0; i < closes.length; i++) {
+    const c = closes[i];
+    if (typeof c !== 'number' || !Number.isFinite(c) || c <= 0) simpleReturns(closes); // throws the typed error
+  }
+  // sampleStd(simpleReturns(closes).slice(-volWindow)) without the two arrays: same operations, same order.
+  const from = Math.max(1, closes.length - volWindow);
+  const n = closes.length - from;
+  if (n < 2) return null;
+  let sum = 0;
+  for (let i = from; i < closes.length; i++) sum += closes[i] / closes[i - 1] - 1;
+  const m = sum / n;
+  let ss = 0;
+  for (let i = from; i < closes.length; i++) {
+    const d = closes[i] / closes[i - 1] - 1 - m;
+    ss += d * d;
+  }
+  return Math.sqrt(ss / (n - 1));
 }
 
 /** sigma_h = sigma_bar * sqrt(h / bar_minutes). */
