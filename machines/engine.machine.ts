@@ -74,6 +74,8 @@ export interface EngineDeps {
   /** Everything that leaves the machines (journals, logs) goes through these callbacks. */
   onCycleCompleted: (event: CycleCompletedEvent) => void;
   onEvent: (event: EngineEventRecord) => void;
+  /** A child actor (supervisor, symbol) stopped with an error: the engine cannot go on. */
+  onActorFailed: (actorId: string, error: unknown) => void;
 }
 
 function symbolRef(system: { get: (id: string) => unknown }, symbol: string): AnyActorRef {
@@ -181,6 +183,10 @@ export function createEngineMachine(deps: EngineDeps) {
         if (event.type === 'engine.resetKill') enqueue.sendTo(system.get('supervisor') as AnyActorRef, { type: 'trading.resetKill', ts: event.ts });
       }),
       markWarm: assign({ warmedUp: true }),
+      reportActorFailure: ({ event }) => {
+        const failure = event as unknown as { type: string; error: unknown };
+        deps.onActorFailed(failure.type.replace('xstate.error.actor.', ''), failure.error);
+      },
       recordError: assign(({ event }) => ({ error: String((event as unknown as { error: unknown }).error instanceof Error ? ((event as unknown as { error: Error }).error.message) : (event as unknown as { error: unknown }).error) })),
     },
     guards: {
@@ -209,6 +215,7 @@ export function createEngineMachine(deps: EngineDeps) {
       'engine.kill': { actions: 'forwardKill' },
       'engine.resetKill': { actions: 'forwardKill' },
       'engine.restarted': { target: '.booting' },
+      'xstate.error.actor.*': { actions: 'reportActorFailure' },
     },
     states: {
       booting: {

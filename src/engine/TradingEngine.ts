@@ -18,7 +18,8 @@ import { createSupervisorMachine, type CycleCompletedEvent, type EngineEventReco
 import { createSymbolMachine, type SymbolContext } from '../../machines/symbol.machine.ts';
 import { grossExposure, netExposure, portfolioValue } from './book.ts';
 import type { Predictor } from './predictor.ts';
-import { horizonBars, type SymbolState } from './symbolState.ts';
+import { horizonBars, type SymbolState, type SymbolStateLimits } from './symbolState.ts';
+import type { StageParams } from './stages.ts';
 import { SymbolStore } from './symbolStore.ts';
 import { riskMetrics } from '../pipeline/risk.ts';
 import { reconcile } from '../reconcile/reconcile.ts';
@@ -59,6 +60,8 @@ export class TradingEngine {
   readonly runId: string;
   readonly machine: EngineMachine;
   readonly store: SymbolStore;
+  readonly limits: SymbolStateLimits;
+  readonly stageParams: StageParams;
   private readonly actor: Actor<EngineMachine>;
   private pending: { resolve: (r: CycleReport) => void; reject: (e: Error) => void } | null = null;
   private feed: { buffer: MarketSlice[]; done: boolean; error: Error | null; wake: (() => void) | null; subscription: Subscription | null } | null = null;
@@ -87,6 +90,8 @@ export class TradingEngine {
     void maxHorizonBars;
     this.store = new SymbolStore(this.symbols, options.predictor.slots, limits, options.restore?.symbols);
     const stageParams = { config: options.config, slots: options.predictor.slots, barMinutes };
+    this.limits = limits;
+    this.stageParams = stageParams;
     const orderMachine = createOrderMachine({ broker: options.broker });
     this.machine = createEngineMachine({
       config: options.config,
@@ -101,18 +106,14 @@ export class TradingEngine {
       reconcile: () => this.boot(async () => (options.reconcile ? options.reconcile(this) : this.reconcileWithBroker())),
       onCycleCompleted: (event) => this.cycleCompleted(event),
       onEvent: (event) => this.onEvent(event),
+      // Any child actor that errors fails the cycle in progress (never a silent hang).
+      onActorFailed: (id, error) => this.fail(new StateError('ACTOR_FAILED', `actor ${id} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error })),
     });
     this.actor = createActor(this.machine, {
       input: { runId: options.runId, symbols: [...options.symbols] },
       ...(options.restore ? { snapshot: options.restore.engine as never } : {}),
-      // Any actor of the tree that errors fails the cycle in progress (never a silent hang).
-      inspect: (event) => {
-        options.inspect?.(event);
-        if (event.type === '@xstate.snapshot' && (event.snapshot as { status?: string }).status === 'error') {
-          const error = (event.snapshot as { error?: unknown }).error;
-          this.fail(new StateError('ACTOR_FAILED', `actor ${(event.actorRef as { id?: string }).id ?? "?"} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
-        }
-      },
+      // Inspection costs an event object per microstep: only when asked (--inspect, tests).
+      ...(options.inspect ? { inspect: options.inspect } : {}),
     });
     this.actor.subscribe({ error: (error) => this.fail(error instanceof Error ? error : new Error(String(error))) });
   }

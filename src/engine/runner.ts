@@ -25,6 +25,7 @@ import { TradingEngine, type CycleReport } from './TradingEngine.ts';
 import { decisionRecord, fillRecord, orderRecord } from './journalRecords.ts';
 import { RunStats } from './runStats.ts';
 import { engineDocument, loadState, openStateStore } from './stateStore.ts';
+import { warmUpEngine } from './warmup.ts';
 import { readControlCommands, type ControlCommand } from '../control/controlFile.ts';
 
 export interface RunOptions {
@@ -141,11 +142,21 @@ export async function runEngine(options: RunOptions): Promise<RunSummary> {
     clock,
     initialCash: options.initialCash,
     ...(restored ? { restore: { engine: restored.engine as never, symbols: restored.symbols } } : {}),
+    warmUp: async (eng) => {
+      // Fresh start only (a restored engine skips warming up): history just before the first live slice.
+      if (!firstSlice || !source.history || options.config.engine.warmup_bars === 0) return;
+      const history = new Map(source.symbols.map((symbol) => [symbol, source.history!(symbol, firstSlice!.ts - 1, options.config.engine.warmup_bars)]));
+      const report = await warmUpEngine(eng, history);
+      logger.info({ bars: report.bars, steps: report.steps, faults: report.faults.length }, 'warm-up done');
+      for (const fault of report.faults.slice(0, 20)) logger.warn(fault, 'warm-up prediction failed');
+    },
     onEvent: (event) => {
       const level = event.severity === 'warning' ? 'warn' : event.severity;
       logger[level]({ event: event.event_type, data: event.data }, event.message);
     },
   });
+  // The first live slice is taken before the engine starts, so warm-up knows where history ends.
+  let firstSlice = await engine.nextSlice();
   const stats = new RunStats(options.initialCash ?? options.config.paper.initial_cash);
   logger.info({ runId: options.runId, symbols: source.symbols, data: source.kind, barMinutes: source.barMinutes, configHash: options.configHash }, 'engine starting');
   const startedAt = monotonicMs();
@@ -189,7 +200,8 @@ export async function runEngine(options: RunOptions): Promise<RunSummary> {
         if (++pausedPolls % Math.round(10_000 / PAUSE_POLL_MS) === 1) logger.warn({ cycle: engine.getStateSummary().cycle }, 'paused by operator; waiting for resume');
         continue;
       }
-      const slice = await engine.nextSlice();
+      const slice = firstSlice ?? (await engine.nextSlice());
+      firstSlice = null;
       if (!slice) break;
       await pace(options.speed, lastTs, slice);
       lastTs = slice.ts;

@@ -199,7 +199,7 @@ export function documentedMachines(): DocumentedMachine[] {
   const noop = async () => {};
   const engine = createEngineMachine({
     config, predictor, symbolMachine: symbol, supervisorMachine: supervisor, limits, store, initialCash: config.paper.initial_cash,
-    loadModels: noop, warmUp: noop, reconcile: noop, onCycleCompleted: () => {}, onEvent: () => {},
+    loadModels: noop, warmUp: noop, reconcile: noop, onCycleCompleted: () => {}, onEvent: () => {}, onActorFailed: () => {},
   });
   return [
     { name: 'engine', machine: engine, extra: '' },
