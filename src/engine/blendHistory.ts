@@ -9,11 +9,14 @@ import { RollingWindow, type LaneKind } from './rollingWindow.ts';
 export class BlendHistory {
   window: RollingWindow;
   width: number;
+  /** Mask of a row where every family had a z. */
+  fullMask: number;
   /** Rows in the window where every family had a z (the usual case once all are warm). */
   fullRows = 0;
 
   constructor(width: number, rows: readonly (readonly (number | null)[])[] = []) {
     this.width = width;
+    this.fullMask = 2 ** width - 1;
     this.window = new RollingWindow([], BlendHistory.kinds(width));
     for (const row of rows) this.push(row, Math.max(rows.length, 1));
   }
@@ -25,10 +28,6 @@ export class BlendHistory {
 
   get length(): number {
     return this.window.length;
-  }
-
-  get fullMask(): number {
-    return 2 ** this.width - 1;
   }
 
   /** Append a row (z rounded to float32; null = no z), dropping the oldest beyond `cap`. */
@@ -66,6 +65,7 @@ export class BlendHistory {
     const rows = this.toRows();
     const cap = Math.max(rows.length, 1);
     this.width = width;
+    this.fullMask = 2 ** width - 1;
     this.window = new RollingWindow([], BlendHistory.kinds(width));
     this.fullRows = 0;
     for (const row of rows) this.push(row, cap);
