@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openRuntime, type ModelRuntime } from '../../src/models/runtime.ts';
+import { LightGbmRuntime } from '../../src/models/runtimes/lightgbm.ts';
+import type { TreeEvaluator } from '../../src/models/runtimes/tree-kernel.ts';
+import { XGBoostRuntime } from '../../src/models/runtimes/xgboost.ts';
 import {
   fixtureModels, loadExpected, loadInputs, modelPath, relativeError, rowsFor, sequenceShape, withinTolerance,
 } from '../fixtures/models/fixtures.ts';
@@ -56,6 +60,35 @@ describe('bit-exact where the library is deterministic in the same precision', (
     const predictions = await predictFixture(runtime, expected.input);
     await runtime.close();
     expect(Array.from(predictions)).toEqual(expected.predictions);
+  });
+});
+
+// openRuntime uses the branch-free evaluator; its fallbacks must give the very same bits.
+describe.each(fixtureModels().filter((m) => m.startsWith('lgbm') || m.startsWith('xgb')))('%s: every tree evaluator', (name) => {
+  const open = (evaluator: TreeEvaluator): LightGbmRuntime | XGBoostRuntime => {
+    const text = readFileSync(modelPath(name), 'utf8');
+    return name.startsWith('lgbm') ? LightGbmRuntime.fromText(text, name, { evaluator }) : XGBoostRuntime.fromJson(text, name, { evaluator });
+  };
+
+  it('branchless, branchless-loop and interpreted agree bit for bit, within 1e-6 of the library', async () => {
+    const expected = loadExpected(name);
+    const results = new Map<TreeEvaluator, number[]>();
+    for (const evaluator of ['branchless', 'branchless-loop', 'interpreted'] as const) {
+      const runtime = open(evaluator);
+      expect(runtime.evaluator).toBe(evaluator);
+      results.set(evaluator, Array.from(await runtime.predict(inputs.rows)));
+    }
+    const reference = results.get('interpreted')!;
+    expect(reference.every((p, i) => withinTolerance(p, expected.predictions[i]))).toBe(true);
+    expect(results.get('branchless')).toEqual(reference);
+    expect(results.get('branchless-loop')).toEqual(reference);
+  });
+
+  it('agrees for a flat Float64Array, and for 1, 7 and 9 rows (the 8-row blocks and their tail)', async () => {
+    const runtime = open('branchless');
+    const all = Array.from(await runtime.predict(inputs.rows));
+    expect(Array.from(await runtime.predict(Float64Array.from(inputs.rows.flat()), inputs.rows.length))).toEqual(all);
+    for (const n of [1, 7, 9]) expect(Array.from(await runtime.predict(inputs.rows.slice(0, n)))).toEqual(all.slice(0, n));
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ModelLoadError } from '../../src/core/errors.ts';
+import type { TreeEvaluator } from '../../src/models/runtimes/tree-kernel.ts';
 import { XGBoostRuntime } from '../../src/models/runtimes/xgboost.ts';
 
 // Hand-written XGBoost JSON models (the full 1.7 schema, so XGBoost itself loads them). Every
@@ -41,51 +42,84 @@ function model(trees: object[], o: Options = {}): string {
   });
 }
 
-async function predictColumn0(text: string, xs: number[]): Promise<number[]> {
-  return Array.from(await XGBoostRuntime.fromJson(text, 'tiny/model.json').predict(xs.map((x) => [x, 0])));
-}
+const EVALUATORS: TreeEvaluator[] = ['branchless', 'branchless-loop', 'interpreted'];
 
-describe('XGBoost split: x < split_condition goes left, NaN takes default_left', () => {
-  const xs = [NaN, 0.5, 0.4, 0.1, 0.6];
+// Every evaluator must give these numbers: the branch-free walk (generated and loop kernels)
+// and the node-array walk it falls back to.
+describe.each(EVALUATORS)('XGBoost semantics with the %s evaluator', (evaluator) => {
+  // The rows three times over, so the branch-free walk runs both its 8-row blocks and its tail.
+  async function predictColumn0(text: string, xs: number[]): Promise<number[]> {
+    const runtime = XGBoostRuntime.fromJson(text, 'tiny/model.json', { evaluator });
+    expect(runtime.evaluator).toBe(evaluator);
+    const out = Array.from(await runtime.predict([...xs, ...xs, ...xs].map((x) => [x, 0])));
+    expect(out.slice(xs.length, 2 * xs.length)).toEqual(out.slice(0, xs.length));
+    expect(out.slice(2 * xs.length)).toEqual(out.slice(0, xs.length));
+    return out.slice(0, xs.length);
+  }
 
-  it('adds base_score to the leaf; NaN goes left when default_left = 1 and right when 0', async () => {
-    expect(await predictColumn0(model([tree(0)]), xs)).toEqual([-0.5, 2.5, -0.5, -0.5, 2.5]);
-    expect(await predictColumn0(model([tree(0, 0.5, [-1, 2], 0)]), xs)).toEqual([2.5, 2.5, -0.5, -0.5, 2.5]);
+  describe('XGBoost split: x < split_condition goes left, NaN takes default_left', () => {
+    const xs = [NaN, 0.5, 0.4, 0.1, 0.6];
+
+    it('adds base_score to the leaf; NaN goes left when default_left = 1 and right when 0', async () => {
+      expect(await predictColumn0(model([tree(0)]), xs)).toEqual([-0.5, 2.5, -0.5, -0.5, 2.5]);
+      expect(await predictColumn0(model([tree(0, 0.5, [-1, 2], 0)]), xs)).toEqual([2.5, 2.5, -0.5, -0.5, 2.5]);
+    });
+
+    it('routes signed zeros, float32 subnormals, infinities and float32 overflow as XGBoost', async () => {
+      const inputs = [NaN, -0, 0, -1e-45, 1e-46, Infinity, -Infinity, 3e38, -3e38, 1e39];
+      const max = 3.4028234663852886e38; // FLT_MAX
+      // [split condition, default_left, expected]: xgboost 1.7.4 Booster.inplace_predict on the same JSON
+      const cases: [number, number, number[]][] = [
+        [0, 1, [-0.5, 2.5, 2.5, -0.5, 2.5, 2.5, -0.5, 2.5, -0.5, 2.5]],
+        [0, 0, [2.5, 2.5, 2.5, -0.5, 2.5, 2.5, -0.5, 2.5, -0.5, 2.5]],
+        [-2.5, 1, [-0.5, 2.5, 2.5, 2.5, 2.5, 2.5, -0.5, 2.5, -0.5, 2.5]],
+        [-2.5, 0, [2.5, 2.5, 2.5, 2.5, 2.5, 2.5, -0.5, 2.5, -0.5, 2.5]],
+        [max, 1, [-0.5, -0.5, -0.5, -0.5, -0.5, 2.5, -0.5, -0.5, -0.5, 2.5]],
+        [max, 0, [2.5, -0.5, -0.5, -0.5, -0.5, 2.5, -0.5, -0.5, -0.5, 2.5]],
+        [-max, 1, [-0.5, 2.5, 2.5, 2.5, 2.5, 2.5, -0.5, 2.5, 2.5, 2.5]],
+        [-max, 0, [2.5, 2.5, 2.5, 2.5, 2.5, 2.5, -0.5, 2.5, 2.5, 2.5]],
+      ];
+      for (const [cond, defaultLeft, expected] of cases) {
+        expect(await predictColumn0(model([tree(0, cond, [-1, 2], defaultLeft)]), inputs), `condition ${cond}, default_left ${defaultLeft}`).toEqual(expected);
+      }
+    });
+
+    it('compares in float32: 0.1 rounds to the float32 split condition 0.1f and goes right', async () => {
+      const cond = Math.fround(0.1);
+      expect(await predictColumn0(model([tree(0, cond)]), [0.1, 0.09999999, 0.1000001])).toEqual([2.5, -0.5, 2.5]);
+    });
+
+    it('accumulates the margin in float32: 1 + 1e-8 + 1e-8 stays 1', async () => {
+      const trees = [tree(0, 0.5, [1e-8, 3]), tree(1, 0.5, [1e-8, 3])];
+      expect(await predictColumn0(model(trees, { baseScore: '1E0' }), [0])).toEqual([1]);
+    });
   });
 
-  it('compares in float32: 0.1 rounds to the float32 split condition 0.1f and goes right', async () => {
-    const cond = Math.fround(0.1);
-    expect(await predictColumn0(model([tree(0, cond)]), [0.1, 0.09999999, 0.1000001])).toEqual([2.5, -0.5, 2.5]);
-  });
+  describe('XGBoost objectives, base_score and early stopping', () => {
+    it('binary:logistic: base_score 0.25 becomes margin -ln 3, then sigmoid of the float32 margin', async () => {
+      const runtime = XGBoostRuntime.fromJson(model([tree(0)], { objective: 'binary:logistic', baseScore: '2.5E-1' }), 'm.json', { evaluator });
+      expect(runtime.outputKind).toBe('probability');
+      const [p0, p1] = await runtime.predict([[0, 0], [1, 0]]);
+      expect(Math.abs(p0 - 0.10923177748918533) / 0.10923177748918533).toBeLessThan(1e-6);
+      expect(Math.abs(p1 - 0.7112345695495605) / 0.7112345695495605).toBeLessThan(1e-6);
+    });
 
-  it('accumulates the margin in float32: 1 + 1e-8 + 1e-8 stays 1', async () => {
-    const trees = [tree(0, 0.5, [1e-8, 3]), tree(1, 0.5, [1e-8, 3])];
-    expect(await predictColumn0(model(trees, { baseScore: '1E0' }), [0])).toEqual([1]);
+    it('count:poisson: base_score 2 becomes margin ln 2 and the output is exp(margin)', async () => {
+      const trees = [tree(0), tree(1, 0.7, [10, 20])];
+      const [a, b] = await predictColumn0(model(trees, { objective: 'count:poisson', baseScore: '2E0' }), [0, 1]);
+      expect(Math.abs(a - 16206.17578125) / 16206.17578125).toBeLessThan(1e-6);
+      expect(Math.abs(b - 7169829376) / 7169829376).toBeLessThan(1e-6);
+    });
+
+    it('stops at best_iteration like XGBRegressor.predict (a model saved after early stopping)', async () => {
+      const trees = [tree(0), tree(1, 0.7, [10, 20])];
+      expect(await predictColumn0(model(trees, { attributes: { best_iteration: '0' } }), [0, 1])).toEqual([-0.5, 2.5]);
+      expect(await predictColumn0(model(trees), [0, 1])).toEqual([9.5, 22.5]);
+    });
   });
 });
 
-describe('XGBoost objectives, base_score and early stopping', () => {
-  it('binary:logistic: base_score 0.25 becomes margin -ln 3, then sigmoid of the float32 margin', async () => {
-    const runtime = XGBoostRuntime.fromJson(model([tree(0)], { objective: 'binary:logistic', baseScore: '2.5E-1' }), 'm.json');
-    expect(runtime.outputKind).toBe('probability');
-    const [p0, p1] = await runtime.predict([[0, 0], [1, 0]]);
-    expect(Math.abs(p0 - 0.10923177748918533) / 0.10923177748918533).toBeLessThan(1e-6);
-    expect(Math.abs(p1 - 0.7112345695495605) / 0.7112345695495605).toBeLessThan(1e-6);
-  });
-
-  it('count:poisson: base_score 2 becomes margin ln 2 and the output is exp(margin)', async () => {
-    const trees = [tree(0), tree(1, 0.7, [10, 20])];
-    const [a, b] = await predictColumn0(model(trees, { objective: 'count:poisson', baseScore: '2E0' }), [0, 1]);
-    expect(Math.abs(a - 16206.17578125) / 16206.17578125).toBeLessThan(1e-6);
-    expect(Math.abs(b - 7169829376) / 7169829376).toBeLessThan(1e-6);
-  });
-
-  it('stops at best_iteration like XGBRegressor.predict (a model saved after early stopping)', async () => {
-    const trees = [tree(0), tree(1, 0.7, [10, 20])];
-    expect(await predictColumn0(model(trees, { attributes: { best_iteration: '0' } }), [0, 1])).toEqual([-0.5, 2.5]);
-    expect(await predictColumn0(model(trees), [0, 1])).toEqual([9.5, 22.5]);
-  });
-
+describe('XGBoost metadata', () => {
   it('reads feature_names when the JSON carries them, else null', () => {
     expect(XGBoostRuntime.fromJson(model([tree(0)], { featureNames: ['x', 'y'] }), 'm.json').featureNames).toEqual(['x', 'y']);
     expect(XGBoostRuntime.fromJson(model([tree(0)]), 'm.json').featureNames).toBeNull();

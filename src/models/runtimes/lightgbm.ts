@@ -13,20 +13,29 @@
  * - categorical: NaN, negative or >= 2^31 go right; else trunc(x) in the bitset goes left;
  * - sum of leaves in tree order (shrinkage is already in the leaf values), divided by the
  *   number of trees for random forests (average_output), then the objective's transform.
+ *
+ * By default trees run on the branch-free walk (tree-layout.ts, tree-kernel.ts; ~6x faster),
+ * each split rewritten as `enc(x) > t` below; trees it cannot take (categorical splits, deeper
+ * than 10) and `evaluator: 'interpreted'` use the node-array walk here. Both add the same
+ * float64 leaves in the same order, so they agree bit for bit.
  */
 import type { ModelRuntime } from '../runtime.ts';
-import { flattenRows } from '../runtime.ts';
 import { parseLightGbmText, type LightGbmForest } from './lightgbm-text.ts';
+import { addForest, kernelsFor, type Kernel, type TreeEvaluator } from './tree-kernel.ts';
+import {
+  checkedRows, Encoding, encodeRows, flatRows, layoutForest, type InputRule, type PaddedForest, type RightSplit,
+} from './tree-layout.ts';
 
 const K_ZERO_THRESHOLD = Math.fround(1e-35);
+const LIGHTGBM_INPUT: InputRule = { float32: false, zeroBelow: K_ZERO_THRESHOLD };
 const INT32_LIMIT = 2147483648;
 
-/** Leaf reached by one row (already canonicalised: |x| <= 1e-35 is 0); returns the global leaf index. */
-function leafOf(forest: LightGbmForest, root: number, row: Float64Array): number {
+/** Leaf reached by the row at offset o of X (canonical: |x| <= 1e-35 is 0); the global leaf index. */
+function leafOf(forest: LightGbmForest, root: number, X: Float64Array, o: number): number {
   const { splitFeature, threshold, decisionType, left, right } = forest;
   let node = root;
   while (node >= 0) {
-    let x = row[splitFeature[node]];
+    let x = X[o + splitFeature[node]];
     const type = decisionType[node];
     if (type & 1) {
       node = inCategorySet(forest, node, x) ? left[node] : right[node];
@@ -70,22 +79,75 @@ function convert(forest: LightGbmForest, score: number): number {
   }
 }
 
-/** Predictions for nRows rows stored row-major in data (nFeatures per row). */
-export function predictLightGbm(forest: LightGbmForest, data: Float64Array, nRows: number): Float64Array {
-  const out = new Float64Array(nRows);
-  const { treeRoot, leafValue, nTrees, nFeatures } = forest;
-  const row = new Float64Array(nFeatures);
-  for (let r = 0; r < nRows; r++) {
-    for (let f = 0; f < nFeatures; f++) {
-      const x = data[r * nFeatures + f];
-      row[f] = x >= -K_ZERO_THRESHOLD && x <= K_ZERO_THRESHOLD ? 0 : x;
-    }
-    let score = 0;
-    for (let t = 0; t < nTrees; t++) score += leafValue[leafOf(forest, treeRoot[t], row)];
-    if (forest.averageOutput) score /= nTrees;
-    out[r] = convert(forest, score);
+/** Copy of the rows with |x| <= 1e-35 set to 0, as the C API drops such values from dense rows. */
+export function canonicalRows(data: Float64Array): Float64Array {
+  const out = new Float64Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i];
+    out[i] = x >= -K_ZERO_THRESHOLD && x <= K_ZERO_THRESHOLD ? 0 : x;
   }
   return out;
+}
+
+/** Adds tree t's leaf for every row of X (canonical rows) to scores: the node-array walk. */
+function walkTree(forest: LightGbmForest, t: number, X: Float64Array, nRows: number, scores: Float64Array): void {
+  const root = forest.treeRoot[t];
+  for (let r = 0; r < nRows; r++) scores[r] += forest.leafValue[leafOf(forest, root, X, r * forest.nFeatures)];
+}
+
+/** Interpreted raw scores: trees outer, rows inner (a tree's nodes stay in cache), float64 sums in tree order. */
+export function interpretLightGbm(forest: LightGbmForest, X: Float64Array, nRows: number): Float64Array {
+  const scores = new Float64Array(nRows);
+  for (let t = 0; t < forest.nTrees; t++) walkTree(forest, t, X, nRows, scores);
+  return scores;
+}
+
+/**
+ * A numerical split as "right iff enc(x) > t" (x <= t goes left): NaN (and 0 for missing type
+ * Zero) encoded to the side LightGBM sends it. A default-right split at t = +Infinity sends only
+ * those values right, written as a 0/1 flag > 0.5. Null for categorical splits.
+ */
+export function lightGbmSplit(forest: LightGbmForest, node: number): RightSplit | null {
+  const type = forest.decisionType[node];
+  if (type & 1) return null;
+  const feature = forest.splitFeature[node];
+  const threshold = forest.threshold[node];
+  const missingType = (type >> 2) & 3;
+  const defaultLeft = (type & 2) !== 0;
+  if (missingType === 2 || missingType === 1) {
+    const nan = missingType === 2;
+    if (defaultLeft) return { feature, encoding: nan ? Encoding.nanLeft : Encoding.zeroNanLeft, threshold };
+    if (threshold === Infinity) return { feature, encoding: nan ? Encoding.nanFlag : Encoding.zeroNanFlag, threshold: 0.5 };
+    return { feature, encoding: nan ? Encoding.nanRight : Encoding.zeroNanRight, threshold };
+  }
+  return { feature, encoding: Encoding.nanAsZero, threshold };
+}
+
+/** The forest padded for the branch-free walk. */
+function layoutLightGbm(forest: LightGbmForest): PaddedForest {
+  return layoutForest({
+    nTrees: forest.nTrees,
+    root: (t) => forest.treeRoot[t],
+    isLeaf: (node) => node < 0,
+    left: (node) => forest.left[node],
+    right: (node) => forest.right[node],
+    leafValue: (node) => forest.leafValue[~node],
+    split: (node) => lightGbmSplit(forest, node),
+  }, forest.nFeatures);
+}
+
+/** Raw scores -> predictions in place: average for random forests, then the objective's transform. */
+function finish(forest: LightGbmForest, scores: Float64Array): Float64Array {
+  for (let r = 0; r < scores.length; r++) {
+    const score = forest.averageOutput ? scores[r] / forest.nTrees : scores[r];
+    scores[r] = convert(forest, score);
+  }
+  return scores;
+}
+
+/** Interpreted predictions for nRows rows stored row-major in data (nFeatures per row). */
+export function predictLightGbm(forest: LightGbmForest, data: Float64Array, nRows: number): Float64Array {
+  return finish(forest, interpretLightGbm(forest, canonicalRows(data), nRows));
 }
 
 export class LightGbmRuntime implements ModelRuntime {
@@ -96,23 +158,50 @@ export class LightGbmRuntime implements ModelRuntime {
   readonly nFeatures: number;
   readonly outputKind: 'regression' | 'probability';
 
+  /** The evaluator in use: 'branchless' unless asked otherwise or code generation is disabled. */
+  readonly evaluator: TreeEvaluator;
+  private readonly padded: PaddedForest | null;
+  private readonly kernels: Kernel[] = [];
+  // Encoded rows, reused by every call (predict is synchronous inside): no 200 KB allocation per cycle.
+  private scratch: Float64Array = new Float64Array(0);
+
   private constructor(
     readonly forest: LightGbmForest,
     readonly file: string,
+    evaluator: TreeEvaluator,
   ) {
     this.featureNames = forest.featureNames;
     this.nFeatures = forest.nFeatures;
     this.outputKind = forest.transform.kind === 'sigmoid' ? 'probability' : 'regression';
+    if (evaluator === 'interpreted') {
+      this.padded = null;
+      this.evaluator = 'interpreted';
+    } else {
+      this.padded = layoutLightGbm(forest);
+      const chosen = kernelsFor(this.padded, 'float64', evaluator);
+      this.kernels = chosen.kernels;
+      this.evaluator = chosen.evaluator;
+    }
   }
 
-  /** Parses LightGBM text; throws ModelLoadError naming `file` when it is not a valid model. */
-  static fromText(text: string, file: string): LightGbmRuntime {
-    return new LightGbmRuntime(parseLightGbmText(text, file), file);
+  /**
+   * Parses LightGBM text; throws ModelLoadError naming `file` when it is not a valid model.
+   * `evaluator` picks the evaluator (tests and benchmarks compare them); default 'branchless'.
+   */
+  static fromText(text: string, file: string, options: { evaluator?: TreeEvaluator } = {}): LightGbmRuntime {
+    return new LightGbmRuntime(parseLightGbmText(text, file), file, options.evaluator ?? 'branchless');
   }
 
   async predict(rows: readonly (readonly number[])[] | Float64Array, nRows?: number): Promise<Float64Array> {
-    const flat = flattenRows(rows, this.nFeatures, this.file, nRows);
-    return predictLightGbm(this.forest, flat.data, flat.nRows);
+    const { rows: checked, nRows: n } = checkedRows(rows, this.nFeatures, this.file, nRows);
+    const padded = this.padded;
+    const canonical = (): Float64Array => canonicalRows(flatRows(checked, this.nFeatures, n, this.file));
+    if (!padded) return finish(this.forest, interpretLightGbm(this.forest, canonical(), n));
+    this.scratch = encodeRows(padded, checked, n, LIGHTGBM_INPUT, this.scratch);
+    const scores = new Float64Array(n);
+    let X: Float64Array | null = null; // only trees the layout could not take walk the rows
+    addForest(padded, this.kernels, this.scratch, n, scores, (t) => walkTree(this.forest, t, (X ??= canonical()), n, scores));
+    return finish(this.forest, scores);
   }
 
   async close(): Promise<void> {}
