@@ -29,6 +29,18 @@ describe('numeric codec for snapshots', () => {
     expect(JSON.stringify(encodeNumbers(f32)).length).toBeLessThan(JSON.stringify(f32).length / 2.5);
   });
 
+  it('stores tables of equal-width rows (numbers or null) column by column, exactly', () => {
+    const rows = Array.from({ length: 50 }, (_, i) => [i, 100 + i / 3, i % 7 === 0 ? null : Math.fround(i / 11)]);
+    const encoded = encodeNumbers(rows) as { $cols: unknown[]; rows: number };
+    expect(encoded.rows).toBe(50);
+    expect(encoded.$cols[0]).toHaveProperty('$f32');
+    expect(encoded.$cols[1]).toHaveProperty('$f64');
+    expect(decodeNumbers(JSON.parse(JSON.stringify(encoded)))).toEqual(rows);
+    expect(JSON.stringify(encoded).length).toBeLessThan(JSON.stringify(rows).length * 0.7);
+    // Ragged rows, or cells that are not numbers, stay plain.
+    expect(encodeNumbers([[1, 2], [3], [4, 5], [6, 7]])).toEqual([[1, 2], [3], [4, 5], [6, 7]]);
+  });
+
   it('leaves short arrays and arrays with nulls as plain JSON', () => {
     expect(encodeNumbers([1, 2, 3])).toEqual([1, 2, 3]);
     const withNull = [...Array.from({ length: 20 }, () => 1), null];
