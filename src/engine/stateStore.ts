@@ -41,6 +41,8 @@ export function openStateStore(dir: string, logger: Logger): SnapshotStore<Engin
     dir,
     schemaVersion: SNAPSHOT_SCHEMA_VERSION,
     payloadSchema: EngineDocumentSchema as z.ZodType<EngineDocument>,
+    // The document is built in a fixed key order: plain JSON text hashes as deterministically, fast.
+    canonical: false,
     logger: { error: (obj, msg) => logger.error(obj, msg), warn: (obj, msg) => logger.warn(obj, msg), info: (obj: object, msg: string) => logger.info(obj, msg) },
   });
 }

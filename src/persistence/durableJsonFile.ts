@@ -42,6 +42,8 @@ export class DurableJsonFile<T> implements Adapter<T> {
   readonly file: string;
   readonly #stringify: Stringify<T>;
   lastWrite: WriteStats = { bytes: 0 };
+  /** The text of the last read, so a checksum can cover the exact bytes on disk. */
+  lastText: string | null = null;
   constructor(file: string, stringify: Stringify<T> = JSON.stringify) {
     this.file = file;
     this.#stringify = stringify;
@@ -55,6 +57,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
+    this.lastText = text;
     return parseJsonText(text) as T;
   }
 

@@ -58,6 +58,7 @@ export function zodReason(error: z.ZodError, prefix: readonly PropertyKey[] = []
 export function verifyEnvelope<T>(
   raw: unknown,
   expected: { schemaVersion: number; cycle: number; payloadSchema?: z.ZodType<T> | undefined },
+  fileText?: string,
 ): Verdict<T> {
   const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (typeof version === 'number' && version !== expected.schemaVersion) {
@@ -71,7 +72,10 @@ export function verifyEnvelope<T>(
   }
   let actual: string;
   try {
-    actual = checksumOf(envelope.payload);
+    // The writer stores the payload last, as exactly the text it hashed: hash those bytes as found
+    // (no re-serialization of a large payload). Without the file text, re-canonicalize.
+    const payloadText = fileText === undefined ? null : payloadTextOf(fileText);
+    actual = payloadText === null ? checksumOf(envelope.payload) : sha256Hex(payloadText);
   } catch (err) {
     return { ok: false, reason: `payload not hashable: ${(err as Error).message}` };
   }
@@ -86,6 +90,17 @@ export function verifyEnvelope<T>(
   return { ok: true, envelope: envelope as SnapshotEnvelope<T> };
 }
 
+/**
+ * The payload's text inside a snapshot file: after the first `,"payload":` (no JSON string can hold
+ * that sequence unescaped, and the head holds only strings and numbers) up to the final `}`.
+ */
+export function payloadTextOf(fileText: string): string | null {
+  const start = fileText.indexOf(',"payload":');
+  const end = fileText.lastIndexOf('}');
+  if (start < 0 || end <= start) return null;
+  return fileText.slice(start + ',"payload":'.length, end);
+}
+
 /** A sealed envelope and the canonical text of its payload (hashed once, written as is). */
 export interface Sealed<T> {
   envelope: SnapshotEnvelope<T>;
@@ -95,7 +110,7 @@ export interface Sealed<T> {
 /** sealEnvelope(input) = the envelope with its checksum, or a StateError if it could never be loaded back. */
 export function sealEnvelope<T>(
   input: SnapshotInput<T>,
-  store: { schemaVersion: number; payloadSchema?: z.ZodType<T> | undefined },
+  store: { schemaVersion: number; payloadSchema?: z.ZodType<T> | undefined; canonical?: boolean },
 ): Sealed<T> {
   const schemaVersion = input.schemaVersion ?? store.schemaVersion;
   const problem = (what: string) =>
@@ -111,7 +126,8 @@ export function sealEnvelope<T>(
     const payload = store.payloadSchema.safeParse(input.payload);
     if (!payload.success) throw problem(`payload invalid: ${zodReason(payload.error, ['payload'])}`);
   }
-  const payloadJson = canonicalJson(input.payload); // throws STATE_NOT_JSON with the path of a NaN, Map, ...
+  // Canonical text throws STATE_NOT_JSON with the path of a NaN, Map, ...; plain text is the fast path.
+  const payloadJson = store.canonical === false ? JSON.stringify(input.payload) : canonicalJson(input.payload);
   const envelope = {
     schemaVersion,
     runId: input.runId,

@@ -28,6 +28,13 @@ export interface SnapshotStoreOptions<T> {
   schemaVersion: number;
   payloadSchema?: z.ZodType<T>;
   logger?: SnapshotLogger;
+  /**
+   * Hash the payload's canonical JSON (sorted keys; default) or its plain JSON.stringify text.
+   * The plain text is much faster for large payloads and is just as deterministic when the caller
+   * builds the payload in a fixed key order (the engine does). Either way the file stores exactly
+   * the hashed text and loading hashes the payload bytes as found in the file.
+   */
+  canonical?: boolean;
 }
 
 export interface SkippedSnapshot {
@@ -59,6 +66,7 @@ export class SnapshotStore<T> {
   readonly generations: number;
   readonly schemaVersion: number;
   readonly #payloadSchema: z.ZodType<T> | undefined;
+  readonly #canonical: boolean;
   readonly #logger: SnapshotLogger;
   // Async writes run one after another, so pruning never races a rename of the same store.
   #queue: Promise<unknown> = Promise.resolve();
@@ -72,6 +80,7 @@ export class SnapshotStore<T> {
     this.generations = generations;
     this.schemaVersion = options.schemaVersion;
     this.#payloadSchema = options.payloadSchema;
+    this.#canonical = options.canonical ?? true;
     this.#logger = options.logger ?? stderrLogger;
   }
 
@@ -108,7 +117,7 @@ export class SnapshotStore<T> {
   // Cycles only move forward: a write older than the newest file would be pruned at once or,
   // worse, be shadowed by a newer file from another run at the next load.
   #seal(input: SnapshotInput<T>): Sealed<T> {
-    const sealed = sealEnvelope(input, { schemaVersion: this.schemaVersion, payloadSchema: this.#payloadSchema });
+    const sealed = sealEnvelope(input, { schemaVersion: this.schemaVersion, payloadSchema: this.#payloadSchema, canonical: this.#canonical });
     const newest = this.#names().at(-1);
     if (newest !== undefined && newest > snapshotFileName(sealed.envelope.cycle)) {
       throw new StateError('STATE_WRITE_INVALID', `refusing to write cycle ${sealed.envelope.cycle}: ${newest} in ${this.dir} is newer`, {
@@ -140,7 +149,8 @@ export class SnapshotStore<T> {
   }
 
   async #readOne(file: string): Promise<{ ok: true; envelope: SnapshotEnvelope<T> } | { ok: false; reason: string }> {
-    const db = new Low<unknown>(new DurableJsonFile<unknown>(file), null);
+    const adapter = new DurableJsonFile<unknown>(file);
+    const db = new Low<unknown>(adapter, null);
     try {
       await db.read();
     } catch (err) {
@@ -148,7 +158,7 @@ export class SnapshotStore<T> {
     }
     if (db.data === null) return { ok: false, reason: 'file vanished while loading' };
     const cycle = Number(SNAPSHOT_NAME.exec(path.basename(file))?.[1]);
-    return verifyEnvelope<T>(db.data, { schemaVersion: this.schemaVersion, cycle, payloadSchema: this.#payloadSchema });
+    return verifyEnvelope<T>(db.data, { schemaVersion: this.schemaVersion, cycle, payloadSchema: this.#payloadSchema }, adapter.lastText ?? undefined);
   }
 
   /** True when at least one snapshot file exists (valid or not). */
