@@ -15,6 +15,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchInference } from './inference.ts';
+import { benchModels } from './models.ts';
+import { benchModelsCycle } from './models-cycle.ts';
+import { benchSnapshot } from './snapshot.ts';
 import { RESULT_MARKER, STEADY_WARMUP } from './cycle.ts';
 import { benchReplay } from './replay.ts';
 import { benchStartup } from './startup.ts';
@@ -77,7 +80,13 @@ const growth: BenchSpec = {
  * snapshot.bytes.500; cycle.models.500 fits here too): push a BenchSpec and it runs in every
  * full bench, after the cycle sizes, honouring --quick and --only.
  */
-export const snapshotBenches: BenchSpec[] = [];
+export const snapshotBenches: BenchSpec[] = [
+  {
+    id: 'snapshot',
+    names: ['snapshot.write.500', 'snapshot.restore.500', 'snapshot.bytes.500'],
+    run: ({ quick }) => benchSnapshot(quick ? { symbols: 500, runs: 3 } : {}),
+  },
+];
 
 /** Every benchmark in run order (read at call time, so specs pushed onto snapshotBenches count). */
 export const allBenches = (): BenchSpec[] => [
@@ -85,6 +94,16 @@ export const allBenches = (): BenchSpec[] => [
     id: 'inference',
     names: ['inference.'],
     run: () => benchInference(),
+  },
+  {
+    id: 'inference.500x6x3',
+    names: ['inference.500x6x3'],
+    run: ({ quick }) => benchModels(quick ? { iterations: 10, warmup: 5 } : {}),
+  },
+  {
+    id: 'cycle.models.500',
+    names: ['cycle.models.500'],
+    run: ({ quick }) => benchModelsCycle(quick ? { warmup: 40, measured: 10 } : {}),
   },
   {
     id: 'replay',
