@@ -6,14 +6,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultConfig } from '../src/config/schema.ts';
-import { VirtualClock } from '../src/core/clock.ts';
-import type { Quote } from '../src/core/types.ts';
-import { PaperBroker } from '../src/brokers/paper.ts';
-import { SimulatedSource } from '../src/market/simulated.ts';
-import { TradingEngine } from '../src/engine/TradingEngine.ts';
 import { resolveRunRoot } from '../src/models/artifacts.ts';
 import { loadRun } from '../src/models/run.ts';
 import { ModelPredictor } from '../src/models/modelPredictor.ts';
+import { createRig } from './rig.ts';
 import { summarize, type BenchResult } from './stats.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,28 +18,22 @@ export async function benchModelsCycle(options: { symbols?: number; warmup?: num
   const n = options.symbols ?? 500;
   const warmup = options.warmup ?? 60;
   const measured = options.measured ?? 40;
-  const config = defaultConfig();
-  config.spread_gate.quote_age_max_ms = 120_000;
-  const symbols = Array.from({ length: n }, (_, i) => `S${i}`);
-  const clock = new VirtualClock(0);
-  const quotes = new Map<string, Quote>();
-  const broker = new PaperBroker({ initialCash: 1e7, slippageBps: 5, feeBps: 1, allowShort: true, quotes: (s) => quotes.get(s) ?? null, clock });
-  const data = new SimulatedSource({ symbols, seed: 5, startMs: Date.UTC(2024, 0, 2, 14, 30), bars: warmup + measured, annualVol: 0.4 });
-  const run = await loadRun(resolveRunRoot({ runId: 'demo', resultsRoot: path.join(ROOT, 'examples', 'run') }), { config, barMinutes: 1, symbols });
-  const predictor = new ModelPredictor(run, { symbols });
-  const engine = new TradingEngine({ config, broker, dataSource: data, predictor, symbols, runId: 'bench', clock, initialCash: 1e7 });
-  await engine.start();
+  let predictor: ModelPredictor | null = null;
+  const rig = await createRig({
+    symbols: n,
+    bars: warmup + measured + 1,
+    predictor: async (symbols) => {
+      const run = await loadRun(resolveRunRoot({ runId: 'demo', resultsRoot: path.join(ROOT, 'examples', 'run') }), { config: defaultConfig(), barMinutes: 1, symbols });
+      predictor = new ModelPredictor(run, { symbols });
+      return predictor;
+    },
+  });
   const samples: number[] = [];
-  for (let i = 0; ; i++) {
-    const slice = await engine.nextSlice();
-    if (!slice) break;
-    for (const q of slice.quotes) quotes.set(q.symbol, q);
-    const t0 = performance.now();
-    engine.ingest(slice);
-    await engine.cycle();
-    if (i >= warmup) samples.push(performance.now() - t0);
+  for (let i = 0; i < warmup + measured; i++) {
+    const ms = await rig.step();
+    if (i >= warmup) samples.push(ms);
   }
-  await engine.stop();
-  await predictor.close();
+  await rig.stop();
+  await (predictor as ModelPredictor | null)?.close();
   return [summarize(`cycle.models.${n}`, 'ms', samples)];
 }

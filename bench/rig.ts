@@ -18,6 +18,7 @@ import { SimulatedSource } from '../src/market/simulated.ts';
 import type { DataCursor, MarketSlice } from '../src/market/types.ts';
 import { ScriptedPredictor } from '../src/engine/scriptedPredictor.ts';
 import { TradingEngine } from '../src/engine/TradingEngine.ts';
+import type { Predictor } from '../src/engine/predictor.ts';
 
 export interface RigOptions {
   symbols: number;
@@ -25,11 +26,15 @@ export interface RigOptions {
   bars: number;
   seed?: number;
   inspect?: (event: InspectionEvent) => void;
+  /** Another predictor (e.g. real models); default the scripted one. */
+  predictor?: (symbols: string[]) => Promise<Predictor>;
 }
 
 export interface Rig {
   engine: TradingEngine;
   symbols: string[];
+  broker: PaperBroker;
+  clock: VirtualClock;
   /** Ingest the next slice and run one cycle; returns wall ms of `ingest + cycle`. */
   step(): Promise<number>;
   /** Decision reasons of the last cycle with their counts, e.g. {no_edge: 80, entry_long: 3}. */
@@ -60,7 +65,7 @@ export async function createRig(options: RigOptions): Promise<Rig> {
     clock,
   });
   const data = new SimulatedSource({ symbols, seed: options.seed ?? 1, startMs: Date.UTC(2024, 0, 2, 14, 30), bars: options.bars, annualVol: 0.6 });
-  const predictor = new ScriptedPredictor({ horizons: config.horizons, barMinutes: data.barMinutes });
+  const predictor = options.predictor ? await options.predictor(symbols) : new ScriptedPredictor({ horizons: config.horizons, barMinutes: data.barMinutes });
   // A faulting symbol skips most of the pipeline and makes a cycle look cheap: fail the bench.
   const faults: string[] = [];
   const onEvent = (event: { event_type: string; message: string }): void => {
@@ -86,6 +91,8 @@ export async function createRig(options: RigOptions): Promise<Rig> {
   return {
     engine,
     symbols,
+    broker,
+    clock,
     async step(): Promise<number> {
       if (next >= buffer.length) refill();
       const slice = buffer[next++];
