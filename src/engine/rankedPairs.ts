@@ -54,6 +54,11 @@ export class RankedPairs {
     return this.window.toArray(REAL);
   }
 
+  /** Both windows in the snapshot codec's exact base64 form. */
+  encoded(): { pairPred: unknown; pairReal: unknown } {
+    return { pairPred: this.window.encoded(PRED), pairReal: this.window.encoded(REAL) };
+  }
+
   /** Append a pair, dropping the oldest beyond `cap`, and update every rank and the sums. */
   push(prediction: number, realised: number, cap: number): void {
     const w = this.window;

@@ -99,6 +99,19 @@ export class RollingWindow {
     return this.lanes[lane][this.start + i];
   }
 
+  /**
+   * A lane, oldest first, in the snapshot codec's exact form (src/persistence/numericCodec.ts):
+   * the bytes of the contiguous slice as base64, float32 or float64 as the lane is stored. No
+   * per-value work, which is what keeps snapshot writes fast at hundreds of symbols.
+   */
+  encoded(lane = 0): { $f32: string } | { $f64: string } {
+    const values = this.lanes[lane];
+    if (values instanceof Int32Array) return { $f64: Buffer.from(Float64Array.from(values.subarray(this.start, this.end)).buffer).toString('base64') };
+    const slice = values.subarray(this.start, this.end);
+    const text = Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength).toString('base64');
+    return values instanceof Float32Array ? { $f32: text } : { $f64: text };
+  }
+
   toArray(lane = 0): number[] {
     const values = this.lanes[lane];
     const out = new Array<number>(this.end - this.start);

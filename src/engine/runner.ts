@@ -124,7 +124,9 @@ export async function runEngine(options: RunOptions): Promise<RunSummary> {
   }
   // Resuming from the snapshot of cycle k: journal records of later cycles (written before a
   // crash, after that snapshot) move to side files; the re-run writes them again.
-  const journalOptions = restored ? { resumeAfterCycle: restored.cycle, logger } : { logger };
+  // With state on and no snapshot (first start, a crash before the first snapshot, or --fresh)
+  // the run starts at cycle 1: earlier records go to a side file, so no cycle appears twice.
+  const journalOptions = restored ? { resumeAfterCycle: restored.cycle, logger } : stateStore ? { resumeAfterCycle: 0, logger } : { logger };
   const journals = {
     decisions: JsonlJournal.open(path.join(options.logDir, 'decisions.jsonl'), journalOptions),
     orders: JsonlJournal.open(path.join(options.logDir, 'orders.jsonl'), journalOptions),

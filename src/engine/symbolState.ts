@@ -99,10 +99,10 @@ export function createSymbolState(symbol: string, slots: readonly ModelSlot[], l
 }
 
 /** The persisted plain-JSON form (same fields and order as ever; windows oldest first). */
-export function symbolStateToJSON(state: SymbolState): SymbolStateJSON {
+export function symbolStateToJSON(state: SymbolState, options: { skipSlots?: boolean } = {}): SymbolStateJSON {
   const b = state.bars;
   const slots: SymbolStateJSON['slots'] = {};
-  for (const [key, w] of Object.entries(state.slots)) {
+  for (const [key, w] of Object.entries(options.skipSlots ? {} : state.slots)) {
     slots[key] = { raw: w.raw.toArray(), pairPred: w.pairs.predictions(), pairReal: w.pairs.realised(), errors: w.errors.toArray() };
   }
   const history: SymbolStateJSON['blendHistory'] = {};

@@ -38,7 +38,13 @@ export class SymbolStore {
   /** The snapshot section: every symbol's windows, compactly and exactly encoded. */
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [symbol, state] of this.states) out[symbol] = encodeNumbers(symbolStateToJSON(state));
+    for (const [symbol, state] of this.states) {
+      // The slot windows (most of the bytes) go straight from their typed arrays to base64.
+      const json = symbolStateToJSON(state, { skipSlots: true }) as unknown as Record<string, unknown>;
+      const slots: Record<string, unknown> = {};
+      for (const [key, w] of Object.entries(state.slots)) slots[key] = { raw: w.raw.window.encoded(), ...w.pairs.encoded(), errors: w.errors.encoded() };
+      out[symbol] = encodeNumbers({ ...json, slots });
+    }
     return out;
   }
 

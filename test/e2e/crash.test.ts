@@ -68,7 +68,7 @@ describe('crash recovery: SIGKILL at random points, restart, compare with an uni
 
   const trials = [
     ...kills(14, 20131008, 3600).map((ms) => ({ name: `SIGKILL after ${ms} ms`, killAfterMs: ms, crashPoint: undefined as string | undefined })),
-    ...[40, 90, 140].map((cycle) => ({ name: `SIGKILL between journal and snapshot of cycle ${cycle}`, killAfterMs: undefined, crashPoint: `after-journal:${cycle}` })),
+    ...[1, 40, 90, 140].map((cycle) => ({ name: `SIGKILL between journal and snapshot of cycle ${cycle}`, killAfterMs: undefined, crashPoint: `after-journal:${cycle}` })),
     ...[60, 110, 160].map((cycle) => ({ name: `SIGKILL during the snapshot write of cycle ${cycle}`, killAfterMs: undefined, crashPoint: `during-snapshot:${cycle}` })),
   ];
 
