@@ -99,6 +99,9 @@ function acquire(lockPath: string, owner: LockOwner, options: LockOptions): void
   }
 }
 
+/** How long a lock file may exist without its owner record before it counts as orphaned. */
+export const ORPHAN_MS = 1000;
+
 function readOwner(lockPath: string): LockOwner | null {
   try {
     const parsed = JSON.parse(fs.readFileSync(lockPath, 'utf8')) as Partial<LockOwner>;
@@ -128,7 +131,10 @@ function breakIfStale(lockPath: string, clock: Clock, staleMs: number): boolean 
   }
   const owner = readOwner(lockPath);
   const deadOwner = owner !== null && owner.host === os.hostname() && owner.pid !== process.pid && processGone(owner.pid);
-  if (!deadOwner && clock.now() - stat.mtimeMs <= staleMs) return false;
+  // A holder writes its owner record right after creating the file: a lock still without one
+  // after ORPHAN_MS belongs to a process killed in between, and nobody can ever release it.
+  const orphan = owner === null && clock.now() - stat.mtimeMs > ORPHAN_MS;
+  if (!deadOwner && !orphan && clock.now() - stat.mtimeMs <= staleMs) return false;
   const grave = `${lockPath}.stale.${process.pid}.${randomBytes(6).toString('hex')}`;
   try {
     fs.renameSync(lockPath, grave);

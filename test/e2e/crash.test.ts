@@ -45,12 +45,15 @@ function crashRun(args: string[], options: { killAfterMs?: number; crashPoint?: 
   });
 }
 
-/** A seeded sequence so the random kill times are the same on every run of the test. */
-function kills(n: number, seed: number, maxMs: number): number[] {
+/**
+ * Seeded fractions in [0.05, 0.95): each random kill lands at that fraction of an uninterrupted
+ * run's wall time, so the kills fall mid-run on a fast machine and a slow one alike.
+ */
+function killFractions(n: number, seed: number): number[] {
   let x = seed;
   return Array.from({ length: n }, () => {
     x = (x * 1103515245 + 12345) % 2 ** 31;
-    return 700 + (x % maxMs);
+    return 0.05 + 0.9 * (x / 2 ** 31);
   });
 }
 
@@ -58,18 +61,21 @@ describe('crash recovery: SIGKILL at random points, restart, compare with an uni
   const data = shortDay();
   const reference = tempDir('crashref');
   let referenceJournals: Record<string, string> = {};
+  let referenceMs = 0;
 
   beforeAll(async () => {
+    const started = Date.now();
     const r = await runLive(argsFor(data, reference));
+    referenceMs = Date.now() - started;
     expect(r.code).toBe(0);
     referenceJournals = Object.fromEntries(JOURNALS.map((j) => [j, fs.readFileSync(path.join(reference, 'logs', j), 'utf8')]));
     expect(referenceJournals['fills.jsonl'].trim().split('\n').length).toBeGreaterThanOrEqual(4);
   }, 60_000);
 
   const trials = [
-    ...kills(14, 20131008, 3600).map((ms) => ({ name: `SIGKILL after ${ms} ms`, killAfterMs: ms, crashPoint: undefined as string | undefined })),
-    ...[1, 40, 90, 140].map((cycle) => ({ name: `SIGKILL between journal and snapshot of cycle ${cycle}`, killAfterMs: undefined, crashPoint: `after-journal:${cycle}` })),
-    ...[60, 110, 160].map((cycle) => ({ name: `SIGKILL during the snapshot write of cycle ${cycle}`, killAfterMs: undefined, crashPoint: `during-snapshot:${cycle}` })),
+    ...killFractions(14, 20131008).map((fraction) => ({ name: `SIGKILL at ${(fraction * 100).toFixed(0)} % of a run`, fraction, crashPoint: undefined as string | undefined })),
+    ...[1, 40, 90, 140].map((cycle) => ({ name: `SIGKILL between journal and snapshot of cycle ${cycle}`, fraction: undefined, crashPoint: `after-journal:${cycle}` })),
+    ...[60, 110, 160].map((cycle) => ({ name: `SIGKILL during the snapshot write of cycle ${cycle}`, fraction: undefined, crashPoint: `during-snapshot:${cycle}` })),
   ];
 
   it(`recovers from ${trials.length} crashes with journals identical to the uninterrupted run`, async () => {
@@ -81,7 +87,7 @@ describe('crash recovery: SIGKILL at random points, restart, compare with an uni
         trials.slice(i, i + 2).map(async (trial) => {
           const dir = tempDir('crash');
           const args = argsFor(data, dir);
-          const first = await crashRun(args, trial);
+          const first = await crashRun(args, { crashPoint: trial.crashPoint, killAfterMs: trial.fraction === undefined ? undefined : Math.round(trial.fraction * referenceMs) });
           const restart = await runLive(args, 60_000);
           expect(restart.code, `${trial.name}: ${restart.stderr}`).toBe(0);
           for (const journal of JOURNALS) {
