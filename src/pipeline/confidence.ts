@@ -91,10 +91,8 @@ export function adv(dailyCloses: readonly number[], dailyVolumes: readonly numbe
   return mean(closes.map((c, i) => c * volumes[i]));
 }
 
-export interface ConfidenceArgs {
-  predictions: readonly number[];
-  realised: readonly number[];
-  icWindow: number;
+/** The inputs every form of the confidence computation shares (SPEC 4.3). */
+interface ConfidenceBase {
   icPrior: number;
   priorWeight: number;
   ageMs: number;
@@ -102,26 +100,24 @@ export interface ConfidenceArgs {
   kappa: number;
   adv: number | null;
   plannedNotional: number;
-  errors: readonly number[];
   sigmaH: number;
 }
 
+export interface ConfidenceArgs extends ConfidenceBase {
+  predictions: readonly number[];
+  realised: readonly number[];
+  icWindow: number;
+  errors: readonly number[];
+}
+
 /** The inputs of `confidence` once IC_live is known: errors as a range of a window. */
-export interface ConfidenceFactors {
+export interface ConfidenceFactors extends ConfidenceBase {
   /** Spearman IC of the last `pairs` pairs (null under 5 pairs), as `confidence` computes it. */
   icLive: number | null;
   pairs: number;
-  icPrior: number;
-  priorWeight: number;
-  ageMs: number;
-  tauSeconds: number;
-  kappa: number;
-  adv: number | null;
-  plannedNotional: number;
   errors: ArrayLike<number>;
   errorsStart: number;
   errorsEnd: number;
-  sigmaH: number;
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { RiskParams, SizingParams } from '../config/schema.ts';
 import { DataError } from '../core/errors.ts';
-import type { DecisionAction } from '../core/types.ts';
+import type { DecisionAction, PortfolioTrace } from '../core/types.ts';
 import type { TradingMode } from './risk.ts';
 
 export interface PortfolioPosition {
@@ -38,16 +38,9 @@ export interface PortfolioOrder {
   riskReducing: boolean;
 }
 
-export interface PortfolioLine {
+/** One symbol's line: the decision trace's portfolio part (core PortfolioTrace) plus the outcome. */
+export interface PortfolioLine extends Omit<PortfolioTrace, 'price'> {
   symbol: string;
-  currentWeight: number;
-  proposedWeight: number;
-  normalizedWeight: number;
-  grossFactor: number;
-  banded: boolean;
-  riskAdjustedWeight: number;
-  riskReason: string | null;
-  shares: number;
   action: DecisionAction;
   reason: string;
 }

@@ -21,7 +21,7 @@
  */
 import type { ModelRuntime } from '../runtime.ts';
 import { parseLightGbmText, type LightGbmForest } from './lightgbm-text.ts';
-import { addForest, kernelsFor, type Kernel, type TreeEvaluator } from './tree-kernel.ts';
+import { addForest, prepareEvaluator, type Kernel, type TreeEvaluator } from './tree-kernel.ts';
 import {
   checkedRows, Encoding, encodeRows, flatRows, layoutForest, type InputRule, type PaddedForest, type RightSplit,
 } from './tree-layout.ts';
@@ -161,7 +161,7 @@ export class LightGbmRuntime implements ModelRuntime {
   /** The evaluator in use: 'branchless' unless asked otherwise or code generation is disabled. */
   readonly evaluator: TreeEvaluator;
   private readonly padded: PaddedForest | null;
-  private readonly kernels: Kernel[] = [];
+  private readonly kernels: Kernel[];
   // Encoded rows, reused by every call (predict is synchronous inside): no 200 KB allocation per cycle.
   private scratch: Float64Array = new Float64Array(0);
 
@@ -173,15 +173,10 @@ export class LightGbmRuntime implements ModelRuntime {
     this.featureNames = forest.featureNames;
     this.nFeatures = forest.nFeatures;
     this.outputKind = forest.transform.kind === 'sigmoid' ? 'probability' : 'regression';
-    if (evaluator === 'interpreted') {
-      this.padded = null;
-      this.evaluator = 'interpreted';
-    } else {
-      this.padded = layoutLightGbm(forest);
-      const chosen = kernelsFor(this.padded, 'float64', evaluator);
-      this.kernels = chosen.kernels;
-      this.evaluator = chosen.evaluator;
-    }
+    const prepared = prepareEvaluator(evaluator, 'float64', () => layoutLightGbm(forest));
+    this.padded = prepared.padded;
+    this.kernels = prepared.kernels;
+    this.evaluator = prepared.evaluator;
   }
 
   /**

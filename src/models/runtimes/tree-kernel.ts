@@ -90,6 +90,20 @@ const generated = new Map<string, Kernel>();
  * Kernels (indexed by depth) for the depths the forest uses. 'branchless' generates them; if
  * code generation is disabled it falls back to loop kernels and says so in `evaluator`.
  */
+/** The evaluator a tree runtime runs: no layout for 'interpreted', else the padded forest and its kernels. */
+export interface PreparedEvaluator {
+  padded: PaddedForest | null;
+  kernels: Kernel[];
+  evaluator: TreeEvaluator;
+}
+
+/** Shared by the LightGBM and XGBoost runtimes: lay the forest out unless interpreted, pick kernels. */
+export function prepareEvaluator(want: TreeEvaluator, accumulator: AccumulatorType, layout: () => PaddedForest): PreparedEvaluator {
+  if (want === 'interpreted') return { padded: null, kernels: [], evaluator: 'interpreted' };
+  const padded = layout();
+  return { padded, ...kernelsFor(padded, accumulator, want) };
+}
+
 export function kernelsFor(forest: PaddedForest, accumulator: AccumulatorType, want: 'branchless' | 'branchless-loop'):
   { kernels: Kernel[]; evaluator: 'branchless' | 'branchless-loop' } {
   const kernels: Kernel[] = [];

@@ -17,7 +17,7 @@
  * 'interpreted'` use the node-array walk here. Both add the same float32 leaves in the same order, so they agree bit for bit.
  */
 import type { ModelRuntime } from '../runtime.ts';
-import { addForest, kernelsFor, type Kernel, type TreeEvaluator } from './tree-kernel.ts';
+import { addForest, prepareEvaluator, type Kernel, type TreeEvaluator } from './tree-kernel.ts';
 import {
   checkedRows, Encoding, encodeRows, flatRows, layoutForest, nextDown, type InputRule, type PaddedForest,
 } from './tree-layout.ts';
@@ -102,7 +102,7 @@ export class XGBoostRuntime implements ModelRuntime {
   /** The evaluator in use: 'branchless' unless asked otherwise or code generation is disabled. */
   readonly evaluator: TreeEvaluator;
   private readonly padded: PaddedForest | null;
-  private readonly kernels: Kernel[] = [];
+  private readonly kernels: Kernel[];
   // Encoded rows, reused by every call (predict is synchronous inside): no 200 KB allocation per cycle.
   private scratch: Float64Array = new Float64Array(0);
 
@@ -114,15 +114,10 @@ export class XGBoostRuntime implements ModelRuntime {
     this.featureNames = forest.featureNames;
     this.nFeatures = forest.nFeatures;
     this.outputKind = forest.transform === 'sigmoid' ? 'probability' : 'regression';
-    if (evaluator === 'interpreted') {
-      this.padded = null;
-      this.evaluator = 'interpreted';
-    } else {
-      this.padded = layoutXGBoost(forest);
-      const chosen = kernelsFor(this.padded, 'float32', evaluator);
-      this.kernels = chosen.kernels;
-      this.evaluator = chosen.evaluator;
-    }
+    const prepared = prepareEvaluator(evaluator, 'float32', () => layoutXGBoost(forest));
+    this.padded = prepared.padded;
+    this.kernels = prepared.kernels;
+    this.evaluator = prepared.evaluator;
   }
 
   /**
