@@ -14,6 +14,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { benchActorFloor } from './actor-floor.ts';
 import { benchInference } from './inference.ts';
 import { benchModels } from './models.ts';
 import { benchModelsCycle } from './models-cycle.ts';
@@ -114,6 +115,11 @@ export const allBenches = (): BenchSpec[] => [
     id: 'startup',
     names: ['startup.first_cycle_ms', 'startup.cli_first_cycle_ms'],
     run: ({ quick }) => benchStartup(quick ? 1 : 5),
+  },
+  {
+    id: 'actor.stage_walk_floor.500',
+    names: ['actor.stage_walk_floor.500'],
+    run: () => benchActorFloor(500),
   },
   cycleSize(10, 300),
   cycleSize(100, 200),

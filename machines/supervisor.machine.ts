@@ -160,9 +160,12 @@ export function createSupervisorMachine(deps: SupervisorDeps) {
         }
         if (result.cleared) enqueue.raise({ type: 'risk.killSwitchCleared' });
       }),
-      storeProposal: assign(({ context, event }) =>
-        event.type === 'symbol.proposed' && event.proposal.cycle === context.cycle ? { proposals: [...context.proposals, event.proposal] } : {},
-      ),
+      // Appended in place: copying the array per proposal made a cycle quadratic in the symbols.
+      // The array is this cycle's scratch (emptied at cycle end, never read from an old snapshot).
+      storeProposal: assign(({ context, event }) => {
+        if (event.type === 'symbol.proposed' && event.proposal.cycle === context.cycle) context.proposals.push(event.proposal);
+        return {};
+      }),
       construct: enqueueActions(({ context, enqueue }) => {
         const trading = modeOf(context);
         const pv = pvOf(context);
@@ -191,7 +194,8 @@ export function createSupervisorMachine(deps: SupervisorDeps) {
           config.risk,
         );
         // Unpriced symbols never trade: their decision is the gate's, with no portfolio line.
-        const decisions = buildDecisions(proposals, { orders: result.orders, lines: result.lines.filter((l) => priced.some((p) => p.symbol === l.symbol)) });
+        const pricedSymbols = new Set(priced.map((p) => p.symbol));
+        const decisions = buildDecisions(proposals, { orders: result.orders, lines: result.lines.filter((l) => pricedSymbols.has(l.symbol)) });
         enqueue.assign({
           decisions,
           queue: planOrders(context.runId, context.cycle, context.ts, result, proposals),
