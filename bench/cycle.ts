@@ -170,6 +170,15 @@ export async function benchGrowth(options: GrowthOptions): Promise<BenchResult[]
   const rig = await createRig({ symbols: n, bars: total + 1 });
   const early: number[] = [];
   const late: number[] = [];
+  // Process CPU time per cycle too: on a shared machine wall time also counts waiting for a
+  // core, which can swing a window's median by tens of percent; CPU time does not.
+  const earlyCpu: number[] = [];
+  const lateCpu: number[] = [];
+  const heapMb: number[] = [];
+  const retainedHeap = (): number => {
+    (globalThis as { gc?: () => void }).gc?.();
+    return process.memoryUsage().heapUsed / 2 ** 20;
+  };
   const blockMedians: string[] = [];
   let block: number[] = [];
   const started = performance.now();
@@ -177,10 +186,20 @@ export async function benchGrowth(options: GrowthOptions): Promise<BenchResult[]
   try {
     for (let i = 0; i < total; i++) {
       if (i === lateFrom && options.profilePath) profiler = await startProfiler();
+      const cpu0 = process.cpuUsage();
       const ms = await rig.step();
+      const cpuDelta = process.cpuUsage(cpu0);
+      const cpuMs = (cpuDelta.user + cpuDelta.system) / 1000;
       if (i === earlyFrom) requireWarm(rig.lastReasons());
-      if (i >= earlyFrom && i < earlyFrom + window) early.push(ms);
-      if (i >= lateFrom) late.push(ms);
+      if (i >= earlyFrom && i < earlyFrom + window) {
+        early.push(ms);
+        earlyCpu.push(cpuMs);
+      }
+      if (i >= lateFrom) {
+        late.push(ms);
+        lateCpu.push(cpuMs);
+      }
+      if (i === earlyFrom + window - 1 || i === total - 1) heapMb.push(retainedHeap());
       block.push(ms);
       if (block.length === 1000 || i === total - 1) {
         block.sort((a, b) => a - b);
@@ -198,7 +217,19 @@ export async function benchGrowth(options: GrowthOptions): Promise<BenchResult[]
   process.stderr.write(`  [growth ${n} symbols] median ms per 1000-cycle block: ${blockMedians.join(' ')}\n`);
   const a = summarize(`cycle.scripted.${n}.early`, 'ms', early);
   const b = summarize(`cycle.scripted.${n}.after${total % 1000 === 0 ? `${total / 1000}k` : total}`, 'ms', late);
-  return [a, b, single(`cycle.scripted.${n}.growth_ratio`, 'x', b.median / a.median)];
+  const aCpu = summarize(`cycle.scripted.${n}.early_cpu`, 'ms', earlyCpu);
+  const bCpu = summarize(`${b.name}_cpu`, 'ms', lateCpu);
+  return [
+    a,
+    b,
+    single(`cycle.scripted.${n}.growth_ratio`, 'x', b.median / a.median),
+    aCpu,
+    bCpu,
+    single(`cycle.scripted.${n}.growth_ratio_cpu`, 'x', bCpu.median / aCpu.median),
+    // Retained heap (after a full GC when --expose-gc) at the end of the early window and at the end.
+    single(`cycle.scripted.${n}.heap_early_mb`, 'MB', heapMb[0]),
+    single(`cycle.scripted.${n}.heap_late_mb`, 'MB', heapMb[1]),
+  ];
 }
 
 /** Marker of the one stdout line a child prints; run.ts parses it. */

@@ -72,7 +72,7 @@ function cycleSize(n: number, measure: number, budgetMs?: number): BenchSpec {
 
 const growth: BenchSpec = {
   id: 'cycle.scripted.100.growth',
-  names: ['cycle.scripted.100.early', 'cycle.scripted.100.after', 'cycle.scripted.100.growth_ratio'],
+  names: ['cycle.scripted.100.early', 'cycle.scripted.100.after', 'cycle.scripted.100.growth_ratio', 'cycle.scripted.100.heap_'],
   run: ({ quick }) => cycleChild(['--symbols', '100', '--growth', quick ? '300' : '10000', '--window', quick ? '50' : '200', '--progress', quick ? '0' : '1000']),
 };
 
