@@ -6,13 +6,16 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LightGbmRuntime } from '../../src/models/runtimes/lightgbm.ts';
-import { kernelSource, type TreeEvaluator } from '../../src/models/runtimes/tree-kernel.ts';
-import { Encoding, encodeRows, layoutForest, MAX_PADDED_DEPTH, nextDown, type TreeReader } from '../../src/models/runtimes/tree-layout.ts';
+import { floorFloat32, type TreeEvaluator } from '../../src/models/runtimes/tree-kernel.ts';
+import { columnPlan, Encoding, encodeRows, layoutForest, MAX_PADDED_DEPTH, nextDown, type TreeReader } from '../../src/models/runtimes/tree-layout.ts';
+import { forestModule } from '../../src/models/runtimes/tree-wasm.ts';
 import { XGBoostRuntime } from '../../src/models/runtimes/xgboost.ts';
 
-// The branch-free tree walk (tree-layout.ts, tree-kernel.ts) against the node-array walk it
-// replaces: exact rewrites of the splits, padding, encodings, and random forests with every
-// missing-value rule, infinite thresholds, categorical and over-deep trees (which fall back).
+// The branch-free tree walk (tree-layout.ts, tree-kernel.ts, tree-wasm.ts) against the node-array
+// walk it replaces: exact rewrites of the splits, padding, encodings, float32 thresholds, and
+// random forests with every missing-value rule, infinite thresholds, categorical and over-deep
+// trees (which fall back). 'branchless' is the WebAssembly kernel, 'branchless-loop' the same
+// walk in JavaScript over the same memory, 'interpreted' the node-array walk.
 
 const EVALUATORS: TreeEvaluator[] = ['branchless', 'branchless-loop', 'interpreted'];
 const FLT_MAX = 3.4028234663852886e38;
@@ -46,13 +49,34 @@ const reader: TreeReader = {
   split: (node) => (node === 0 ? { feature: 0, encoding: Encoding.nanAsZero, threshold: 0.5 } : { feature: 1, encoding: Encoding.nanRight, threshold: 1 }),
 };
 
+describe('floorFloat32: for float32 x, x > v exactly when x > floorFloat32(v)', () => {
+  it('holds for every double v, and floorFloat32(v) is the largest float32 <= v', () => {
+    const FLT_MIN_SUB = 1.401298464324817e-45;
+    const special = fc.constantFrom(0, -0, FLT_MIN_SUB, -FLT_MIN_SUB, Number.MIN_VALUE, -Number.MIN_VALUE, FLT_MAX, -FLT_MAX, 1e39, -1e39,
+      Number.MAX_VALUE, Infinity, 0.1, nextDown(1), nextDown(Math.fround(0.1)), 0.5);
+    const v = fc.oneof(special, fc.double({ noNaN: true }));
+    const x = fc.oneof(fc.float({ noNaN: true }), special.map(Math.fround));
+    fc.assert(fc.property(v, x, (v, x) => {
+      const f = floorFloat32(v);
+      expect(Math.fround(f)).toBe(f);
+      expect(f <= v).toBe(true);
+      expect(x > f).toBe(x > v);
+    }), { numRuns: 2000 });
+    expect(floorFloat32(0.1)).toBe(Math.fround(0.1) > 0.1 ? 0.09999999403953552 : Math.fround(0.1));
+    expect(floorFloat32(-1e-50)).toBe(-FLT_MIN_SUB);
+    expect(floorFloat32(1e39)).toBe(FLT_MAX);
+    expect(floorFloat32(-1e39)).toBe(-Infinity);
+    expect(floorFloat32(Infinity)).toBe(Infinity);
+  });
+});
+
 describe('layoutForest pads each tree to a perfect tree of its depth', () => {
-  it('copies a shallow leaf into every slot below it and gives each encoding its own column block', () => {
+  it('copies a shallow leaf into every slot below it and gives each (feature, encoding) its own column', () => {
     const forest = layoutForest(reader, 2);
     expect(Array.from(forest.depth)).toEqual([2]);
     expect(Array.from(forest.leaf)).toEqual([1, 1, 4, 5]);
-    expect(forest.encodings).toEqual([Encoding.nanAsZero, Encoding.nanRight]);
-    expect(Array.from(forest.column)).toEqual([0, 0, 2 + 1]); // slot 1 is padding under the leaf
+    expect(forest.columns).toEqual([{ feature: 0, encoding: Encoding.nanAsZero }, { feature: 1, encoding: Encoding.nanRight }]);
+    expect(Array.from(forest.column)).toEqual([0, 0, 1]); // slot 1 is padding under the leaf
     expect(Array.from(forest.threshold)).toEqual([0.5, 0, 1]);
   });
 
@@ -78,28 +102,49 @@ describe('encodeRows applies the input rule, then each encoding', () => {
       [1, 0, 0, 0], [1, 1, 1, 0],
     ];
     readers.forEach((r, i) => {
-      const forest = layoutForest(r, 1);
-      const lightgbm = encodeRows(forest, row.map((x) => [x]), 4, { float32: false, zeroBelow: Math.fround(1e-35) });
+      const plan = columnPlan(layoutForest(r, 1));
+      const lightgbm = encodeRows(plan, row.map((x) => [x]), 4, { float32: false, zeroBelow: Math.fround(1e-35) });
       expect(Array.from(lightgbm)).toEqual(expected[i]);
       // float32(-1e-46) is -0 and float32(0.1) is 0.10000000149011612
-      const xgboost = encodeRows(forest, Float64Array.from(row), 4, { float32: true, zeroBelow: 0 });
+      const xgboost = encodeRows(plan, Float64Array.from(row), 4, { float32: true, zeroBelow: 0 });
       expect(Array.from(xgboost)).toEqual(expected[i].map((v) => (v === 0.1 ? Math.fround(0.1) : v)));
     });
   });
 });
 
-describe('generated kernels carry no model data', () => {
-  it('depend only on the depth, contain only integers up to 2^depth, and refuse other depths', () => {
-    for (let d = 0; d <= MAX_PADDED_DEPTH; d++) {
-      const numbers = (kernelSource(d, 'float64').match(/\d+(\.\d+)?/g) ?? []).map(Number);
-      expect(numbers.every((n) => n === 64 || (Number.isInteger(n) && n <= Math.max(8, 2 ** d)))).toBe(true); // 64: the comment
-      expect(kernelSource(d, 'float32').replace('float32', 'float64')).toBe(kernelSource(d, 'float64'));
+// tsconfig's ES2023 lib has no WebAssembly declarations
+const wasm = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
+
+describe('the WebAssembly kernel module', () => {
+  it('is valid WebAssembly and the same bytes for every model (no model data in the code)', () => {
+    for (const precision of ['float64', 'float32'] as const) {
+      const bytes = forestModule(precision);
+      expect(wasm.validate(bytes)).toBe(true);
+      expect(Array.from(forestModule(precision))).toEqual(Array.from(bytes));
     }
-    for (const bad of [-1, MAX_PADDED_DEPTH + 1, 2.5, NaN]) expect(() => kernelSource(bad, 'float64')).toThrow(RangeError);
+    expect(Array.from(forestModule('float32'))).not.toEqual(Array.from(forestModule('float64')));
   });
 
-  it('fall back to loop kernels when code generation is disabled, with the same bits', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'no-codegen-'));
+  it('encodes rows in blocks as encodeRows does, for batches that grow and shrink, flat or as arrays', async () => {
+    const lgb = lightGbmModel(7, 6);
+    const xgb = xgboostModel(7, 6);
+    const open = (evaluator: TreeEvaluator) => [LightGbmRuntime.fromText(lgb, 'grow.txt', { evaluator }), XGBoostRuntime.fromJson(xgb, 'grow.json', { evaluator })];
+    const [wasm, loop, node] = [open('branchless'), open('branchless-loop'), open('interpreted')];
+    const next = random(11);
+    for (const n of [3, 37, 1, 250, 10, 11]) {
+      for (const m of [0, 1]) {
+        const pool = m === 0 ? LGB_INPUTS : XGB_INPUTS;
+        const rows = Array.from({ length: n }, () => Array.from({ length: NF }, () => pick(next, pool)));
+        const want = Array.from(await node[m].predict(rows));
+        expect(Array.from(await wasm[m].predict(rows))).toEqual(want);
+        expect(Array.from(await wasm[m].predict(Float64Array.from(rows.flat())))).toEqual(want);
+        expect(Array.from(await loop[m].predict(rows))).toEqual(want);
+      }
+    }
+  });
+
+  it('falls back to the JavaScript loop where WebAssembly is unavailable (--jitless), with the same bits', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'no-wasm-'));
     const src = (rel: string): string => JSON.stringify(fileURLToPath(new URL(rel, import.meta.url)));
     const script = join(dir, 'check.mts');
     writeFileSync(script, [
@@ -111,7 +156,7 @@ describe('generated kernels carry no model data', () => {
       `const want = loadExpected('lgbm_regression').predictions;`,
       `console.log(JSON.stringify({ evaluator: runtime.evaluator, exact: Array.from(got).every((v, i) => v === want[i]) }));`,
     ].join('\n'));
-    const out = execFileSync(process.execPath, ['--disallow-code-generation-from-strings', '--import', 'tsx', script], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--jitless', '--import', 'tsx', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     expect(JSON.parse(out)).toEqual({ evaluator: 'branchless-loop', exact: true });
   }, 30_000);
 });
@@ -246,7 +291,7 @@ describe('random forests: branchless, branchless-loop and interpreted agree bit 
     const kinds = new Set<string>();
     for (let seed = 0; seed < 40; seed++) {
       const runtime = LightGbmRuntime.fromText(lightGbmModel(seed, 6), 'random.txt');
-      const depths = Array.from((runtime as unknown as { padded: { depth: Int8Array } }).padded.depth);
+      const depths = Array.from((runtime as unknown as { program: { forest: { depth: Int8Array } } }).program.forest.depth);
       if (depths.some((d) => d > 0)) kinds.add('padded');
       if (depths.some((d) => d < 0)) kinds.add('walked');
       if (runtime.forest.decisionType.some((t) => t & 1)) kinds.add('categorical');

@@ -44,10 +44,10 @@ function model(trees: object[], o: Options = {}): string {
 
 const EVALUATORS: TreeEvaluator[] = ['branchless', 'branchless-loop', 'interpreted'];
 
-// Every evaluator must give these numbers: the branch-free walk (generated and loop kernels)
+// Every evaluator must give these numbers: the branch-free walk (WebAssembly and JavaScript loop)
 // and the node-array walk it falls back to.
 describe.each(EVALUATORS)('XGBoost semantics with the %s evaluator', (evaluator) => {
-  // The rows three times over, so the branch-free walk runs both its 8-row blocks and its tail.
+  // The rows three times over, so they span several row blocks of the branch-free walk.
   async function predictColumn0(text: string, xs: number[]): Promise<number[]> {
     const runtime = XGBoostRuntime.fromJson(text, 'tiny/model.json', { evaluator });
     expect(runtime.evaluator).toBe(evaluator);

@@ -14,17 +14,15 @@
  * - sum of leaves in tree order (shrinkage is already in the leaf values), divided by the
  *   number of trees for random forests (average_output), then the objective's transform.
  *
- * By default trees run on the branch-free walk (tree-layout.ts, tree-kernel.ts; ~6x faster),
+ * By default trees run on the branch-free walk (tree-layout.ts, tree-kernel.ts; ~10x faster),
  * each split rewritten as `enc(x) > t` below; trees it cannot take (categorical splits, deeper
  * than 10) and `evaluator: 'interpreted'` use the node-array walk here. Both add the same
  * float64 leaves in the same order, so they agree bit for bit.
  */
 import type { ModelRuntime } from '../runtime.ts';
 import { parseLightGbmText, type LightGbmForest } from './lightgbm-text.ts';
-import { addForest, prepareEvaluator, type Kernel, type TreeEvaluator } from './tree-kernel.ts';
-import {
-  checkedRows, Encoding, encodeRows, flatRows, layoutForest, type InputRule, type PaddedForest, type RightSplit,
-} from './tree-layout.ts';
+import { prepareEvaluator, type ForestProgram, type TreeEvaluator } from './tree-kernel.ts';
+import { checkedRows, Encoding, flatRows, layoutForest, type InputRule, type PaddedForest, type RightSplit } from './tree-layout.ts';
 
 const K_ZERO_THRESHOLD = Math.fround(1e-35);
 const LIGHTGBM_INPUT: InputRule = { float32: false, zeroBelow: K_ZERO_THRESHOLD };
@@ -90,7 +88,7 @@ export function canonicalRows(data: Float64Array): Float64Array {
 }
 
 /** Adds tree t's leaf for every row of X (canonical rows) to scores: the node-array walk. */
-function walkTree(forest: LightGbmForest, t: number, X: Float64Array, nRows: number, scores: Float64Array): void {
+function walkTree(forest: LightGbmForest, t: number, X: Float64Array, nRows: number, scores: Float64Array | Float32Array): void {
   const root = forest.treeRoot[t];
   for (let r = 0; r < nRows; r++) scores[r] += forest.leafValue[leafOf(forest, root, X, r * forest.nFeatures)];
 }
@@ -136,13 +134,14 @@ function layoutLightGbm(forest: LightGbmForest): PaddedForest {
   }, forest.nFeatures);
 }
 
-/** Raw scores -> predictions in place: average for random forests, then the objective's transform. */
-function finish(forest: LightGbmForest, scores: Float64Array): Float64Array {
+/** Raw scores -> predictions (a new array): average for random forests, then the objective's transform. */
+function finish(forest: LightGbmForest, scores: Float64Array | Float32Array): Float64Array {
+  const out = new Float64Array(scores.length);
   for (let r = 0; r < scores.length; r++) {
     const score = forest.averageOutput ? scores[r] / forest.nTrees : scores[r];
-    scores[r] = convert(forest, score);
+    out[r] = convert(forest, score);
   }
-  return scores;
+  return out;
 }
 
 /** Interpreted predictions for nRows rows stored row-major in data (nFeatures per row). */
@@ -158,12 +157,9 @@ export class LightGbmRuntime implements ModelRuntime {
   readonly nFeatures: number;
   readonly outputKind: 'regression' | 'probability';
 
-  /** The evaluator in use: 'branchless' unless asked otherwise or code generation is disabled. */
+  /** The evaluator in use: 'branchless' unless asked otherwise or WebAssembly is unavailable. */
   readonly evaluator: TreeEvaluator;
-  private readonly padded: PaddedForest | null;
-  private readonly kernels: Kernel[];
-  // Encoded rows, reused by every call (predict is synchronous inside): no 200 KB allocation per cycle.
-  private scratch: Float64Array = new Float64Array(0);
+  private readonly program: ForestProgram | null;
 
   private constructor(
     readonly forest: LightGbmForest,
@@ -173,9 +169,8 @@ export class LightGbmRuntime implements ModelRuntime {
     this.featureNames = forest.featureNames;
     this.nFeatures = forest.nFeatures;
     this.outputKind = forest.transform.kind === 'sigmoid' ? 'probability' : 'regression';
-    const prepared = prepareEvaluator(evaluator, 'float64', () => layoutLightGbm(forest));
-    this.padded = prepared.padded;
-    this.kernels = prepared.kernels;
+    const prepared = prepareEvaluator(evaluator, 'float64', LIGHTGBM_INPUT, () => layoutLightGbm(forest));
+    this.program = prepared.program;
     this.evaluator = prepared.evaluator;
   }
 
@@ -189,13 +184,10 @@ export class LightGbmRuntime implements ModelRuntime {
 
   async predict(rows: readonly (readonly number[])[] | Float64Array, nRows?: number): Promise<Float64Array> {
     const { rows: checked, nRows: n } = checkedRows(rows, this.nFeatures, this.file, nRows);
-    const padded = this.padded;
     const canonical = (): Float64Array => canonicalRows(flatRows(checked, this.nFeatures, n, this.file));
-    if (!padded) return finish(this.forest, interpretLightGbm(this.forest, canonical(), n));
-    this.scratch = encodeRows(padded, checked, n, LIGHTGBM_INPUT, this.scratch);
-    const scores = new Float64Array(n);
+    if (!this.program) return finish(this.forest, interpretLightGbm(this.forest, canonical(), n));
     let X: Float64Array | null = null; // only trees the layout could not take walk the rows
-    addForest(padded, this.kernels, this.scratch, n, scores, (t) => walkTree(this.forest, t, (X ??= canonical()), n, scores));
+    const scores = this.program.run(checked, n, 0, (t, sums) => walkTree(this.forest, t, (X ??= canonical()), n, sums));
     return finish(this.forest, scores);
   }
 

@@ -9,10 +9,10 @@
  * LightGBM's Zero missing type also 0) by 0 or +-Infinity, chosen per node so the replacement
  * lands on the side the library sends it (LightGBM: NaN as 0 for missing type None, the default
  * direction for NaN/Zero; XGBoost: default_left), or by a 0/1 flag where only those values go
- * right (a default-right split at +Infinity). Each encoding a model uses is one block of
- * columns in the encoded row. A split that cannot be written so (categorical), or a tree deeper
- * than MAX_PADDED_DEPTH, marks the tree for the node-array walk of its runtime; the trees still
- * add up in their order.
+ * right (a default-right split at +Infinity). Each (feature, encoding) pair the splits use is one
+ * column of the encoded rows (typically ~2 per feature: NaN left and NaN right). A split that
+ * cannot be written so (categorical), or a tree deeper than MAX_PADDED_DEPTH, marks the tree for
+ * the node-array walk of its runtime; the trees still add up in their order.
  */
 
 import { flattenRows } from '../runtime.ts';
@@ -35,7 +35,6 @@ export const Encoding = {
   zeroNanFlag: 6,
 } as const;
 export type Encoding = (typeof Encoding)[keyof typeof Encoding];
-const N_ENCODINGS = 7;
 
 /** Deeper trees walk the node arrays: padding doubles the nodes per level (2^10 leaves = 16 KB per tree). */
 export const MAX_PADDED_DEPTH = 10;
@@ -58,12 +57,10 @@ export interface TreeReader {
   split(node: number): RightSplit | null;
 }
 
-/** One padded tree's slices of the forest arrays (views, no copies). */
-export interface PaddedTree {
-  readonly column: Int32Array;
-  readonly threshold: Float64Array;
-  /** 2^depth leaves: the walk ends at slot i in [2^depth - 1, 2^(depth+1) - 1), leaf i - (2^depth - 1). */
-  readonly leaf: Float64Array;
+/** One column of the encoded rows: a feature under one encoding. */
+export interface EncodedColumn {
+  readonly feature: number;
+  readonly encoding: Encoding;
 }
 
 export interface PaddedForest {
@@ -73,14 +70,13 @@ export interface PaddedForest {
   /** Per tree: index of its root in column/threshold, and of its first leaf in leaf. */
   readonly nodeStart: Int32Array;
   readonly leafStart: Int32Array;
-  /** Per padded node: column of the encoded row (block * nFeatures + feature), and t. */
+  /** Per padded node: its column of the encoded row (index into `columns`), and t. */
   readonly column: Int32Array;
   readonly threshold: Float64Array;
+  /** Per tree 2^depth leaves: the walk ends at slot i in [2^depth - 1, 2^(depth+1) - 1), leaf i - (2^depth - 1). */
   readonly leaf: Float64Array;
-  /** The encodings the model uses, in block order (block b holds encodings[b]). */
-  readonly encodings: readonly Encoding[];
-  /** Per tree: its slices (empty for walked trees), so a kernel indexes from 0. */
-  readonly trees: readonly PaddedTree[];
+  /** The encoded row's columns, in order of first use. */
+  readonly columns: readonly EncodedColumn[];
 }
 
 /** Depth of the subtree under node, or Infinity past `limit` / when a split cannot be encoded. */
@@ -108,8 +104,8 @@ export function layoutForest(reader: TreeReader, nFeatures: number): PaddedFores
       nLeaves += 1 << d;
     }
   }
-  const block = new Int8Array(N_ENCODINGS).fill(-1);
-  const encodings: Encoding[] = [];
+  const columnOf = new Map<number, number>(); // encoding * nFeatures + feature -> column
+  const columns: EncodedColumn[] = [];
   const column = new Int32Array(nNodes);
   const threshold = new Float64Array(nNodes);
   const leaf = new Float64Array(nLeaves);
@@ -125,27 +121,20 @@ export function layoutForest(reader: TreeReader, nFeatures: number): PaddedFores
         return;
       }
       const split = reader.split(node) as RightSplit;
-      if (block[split.encoding] < 0) {
-        block[split.encoding] = encodings.length;
-        encodings.push(split.encoding);
+      const key = split.encoding * nFeatures + split.feature;
+      let at = columnOf.get(key);
+      if (at === undefined) {
+        at = columns.push({ feature: split.feature, encoding: split.encoding }) - 1;
+        columnOf.set(key, at);
       }
-      column[nodeStart[t] + i] = block[split.encoding] * nFeatures + split.feature;
+      column[nodeStart[t] + i] = at;
       threshold[nodeStart[t] + i] = split.threshold;
       fill(reader.left(node), 2 * i + 1, level + 1);
       fill(reader.right(node), 2 * i + 2, level + 1);
     };
     fill(reader.root(t), 0, 0);
   }
-  const trees = Array.from(depth, (D, t): PaddedTree => {
-    const nodes = D < 0 ? 0 : (1 << D) - 1;
-    const leaves = D < 0 ? 0 : 1 << D;
-    return {
-      column: column.subarray(nodeStart[t], nodeStart[t] + nodes),
-      threshold: threshold.subarray(nodeStart[t], nodeStart[t] + nodes),
-      leaf: leaf.subarray(leafStart[t], leafStart[t] + leaves),
-    };
-  });
-  return { nFeatures, depth, nodeStart, leafStart, column, threshold, leaf, encodings, trees };
+  return { nFeatures, depth, nodeStart, leafStart, column, threshold, leaf, columns };
 }
 
 /** What the library does to an input before its trees see it. */
@@ -176,39 +165,60 @@ export function flatRows(rows: Rows, nFeatures: number, nRows: number, file: str
   return rows instanceof Float64Array ? rows : flattenRows(rows, nFeatures, file, nRows).data;
 }
 
+/** Per encoded column: its feature and what its encoding does to x after the input rule. */
+export interface ColumnPlan {
+  readonly nFeatures: number;
+  readonly feature: Int32Array;
+  /** 1 when 0 is special too (LightGBM's Zero missing type), not only NaN. */
+  readonly zeroToo: Uint8Array;
+  /** 1 for a 0/1 flag column: special -> 1, any other value -> 0. */
+  readonly flag: Uint8Array;
+  /** What a special value becomes: 0, -Infinity, +Infinity, or 1 (flags). */
+  readonly special: Float64Array;
+}
+
+/** The forest's columns as typed arrays for encodeRows (computed once per model). */
+export function columnPlan(forest: PaddedForest): ColumnPlan {
+  const { columns } = forest;
+  const has = (encoding: Encoding, ...set: Encoding[]): boolean => set.includes(encoding);
+  return {
+    nFeatures: forest.nFeatures,
+    feature: Int32Array.from(columns, (c) => c.feature),
+    zeroToo: Uint8Array.from(columns, (c) => +has(c.encoding, Encoding.zeroNanLeft, Encoding.zeroNanRight, Encoding.zeroNanFlag)),
+    flag: Uint8Array.from(columns, (c) => +has(c.encoding, Encoding.nanFlag, Encoding.zeroNanFlag)),
+    special: Float64Array.from(columns, (c) => has(c.encoding, Encoding.nanFlag, Encoding.zeroNanFlag) ? 1
+      : c.encoding === Encoding.nanAsZero ? 0 : has(c.encoding, Encoding.nanLeft, Encoding.zeroNanLeft) ? -Infinity : Infinity),
+  };
+}
+
 /**
- * Rows after the input rule, re-encoded: one block of nFeatures columns per encoding, written
- * into `out` when it is large enough (a buffer reused across calls). Reading arrays directly
- * skips a flattening copy. The caller checked the shape: a flat array of nRows * nFeatures, or
- * at least nRows arrays of nFeatures.
+ * Rows after the input rule, one value per forest column, written to `out` from element `at` in
+ * blocks of `lanes` rows, each block column by column (row r, column k at
+ * `at + floor(r / lanes) * lanes * width + k * lanes + r % lanes`; lanes = 1 is plain row-major).
+ * Reading row arrays directly skips a flattening copy. The caller checked the shape: a flat array
+ * of nRows * nFeatures, or at least nRows arrays of nFeatures. A Float32Array `out` holds the
+ * values exactly only when the rule rounds to float32.
  */
-export function encodeRows(forest: PaddedForest, rows: Rows, nRows: number, rule: InputRule, out?: Float64Array): Float64Array {
-  const { nFeatures, encodings } = forest;
-  const width = encodings.length * nFeatures;
-  const size = nRows * width;
-  const target = out && out.length >= size ? out : new Float64Array(size);
+export function encodeRows(plan: ColumnPlan, rows: Rows, nRows: number, rule: InputRule,
+  out: Float64Array | Float32Array = new Float64Array(nRows * plan.feature.length), at = 0, lanes = 1): Float64Array | Float32Array {
+  const { nFeatures, feature, zeroToo, flag, special } = plan;
+  const width = feature.length;
   const flat = rows instanceof Float64Array ? rows : null;
   const arrays = rows instanceof Float64Array ? null : rows;
   const { float32, zeroBelow } = rule;
-  for (let b = 0; b < encodings.length; b++) {
-    const encoding = encodings[b];
-    const nanTo = encoding === Encoding.nanAsZero ? 0 : encoding === Encoding.nanLeft || encoding === Encoding.zeroNanLeft ? -Infinity : Infinity;
-    const zeroToo = encoding === Encoding.zeroNanLeft || encoding === Encoding.zeroNanRight || encoding === Encoding.zeroNanFlag;
-    const flag = encoding === Encoding.nanFlag || encoding === Encoding.zeroNanFlag;
-    for (let r = 0; r < nRows; r++) {
-      const row = arrays ? arrays[r] : null;
-      const from = r * nFeatures;
-      const to = r * width + b * nFeatures;
-      for (let f = 0; f < nFeatures; f++) {
-        const raw = row ? row[f] : (flat as Float64Array)[from + f];
-        let x = float32 ? Math.fround(raw) : raw;
-        if (x >= -zeroBelow && x <= zeroBelow) x = 0;
-        const special = x !== x || (zeroToo && x === 0);
-        target[to + f] = flag ? (special ? 1 : 0) : special ? nanTo : x;
-      }
+  for (let r = 0; r < nRows; r++) {
+    const row = arrays ? arrays[r] : null;
+    const from = r * nFeatures;
+    const block = (r / lanes) | 0;
+    const to = at + block * lanes * width + (r - block * lanes);
+    for (let k = 0; k < width; k++) {
+      const raw = row ? row[feature[k]] : (flat as Float64Array)[from + feature[k]];
+      let x = float32 ? Math.fround(raw) : raw;
+      if (x >= -zeroBelow && x <= zeroBelow) x = 0;
+      out[to + k * lanes] = x !== x || (zeroToo[k] === 1 && x === 0) ? special[k] : flag[k] === 1 ? 0 : x;
     }
   }
-  return target;
+  return out;
 }
 
 /** The largest double below v (v > -Infinity): x >= v exactly when x > nextDown(v), for every non-NaN x. */
