@@ -10,7 +10,7 @@
  * saves a round trip through the supervisor (documented in docs/architecture.md).
  */
 import type { Bar } from '../core/types.ts';
-import { createFeatureState, featureRow, pushBar, sequenceWindow, type FeatureState } from '../features/index.ts';
+import { createFeatureState, featureRow, pushBar, sequenceWindow, type FeatureRow, type FeatureState } from '../features/index.ts';
 import { featureLookback } from '../features/definitions.ts';
 import { ranks } from '../pipeline/stats.ts';
 import type { ModelSlot, Predictor, PredictorBatchInput, SymbolPrediction, BarColumns } from '../engine/predictor.ts';
@@ -59,10 +59,22 @@ export class ModelPredictor implements Predictor {
   readonly lookbackBars: number;
   private readonly run: LoadedRun;
   private readonly features: Record<string, FeatureState> = {};
+  /** Per tabular model: its features' positions in run.featureNames; null when it takes exactly that list. */
+  private readonly columns = new Map<LoadedModel, number[] | null>();
+  /** `${symbol}\0${slot key}` of every SYMBOL_SPECIFIC model. */
+  private readonly symbolModels: Set<string>;
 
   constructor(run: LoadedRun, options: ModelPredictorOptions) {
     this.run = run;
     this.slots = run.slots;
+    const position = new Map(run.featureNames.map((name, i) => [name, i]));
+    for (const model of run.models) {
+      const same = model.featureNames.length === run.featureNames.length && model.featureNames.every((name, i) => name === run.featureNames[i]);
+      // A name outside the union (never, for a loaded run) leaves the model on its own featureRow call.
+      if (same) this.columns.set(model, null);
+      else if (model.featureNames.every((name) => position.has(name))) this.columns.set(model, model.featureNames.map((name) => position.get(name)!));
+    }
+    this.symbolModels = new Set(run.models.filter((m) => m.symbol !== null).map((m) => `${m.symbol}\0${m.slot.key}`));
     const featureBars = run.featureNames.reduce((most, name) => Math.max(most, featureLookback(name)), 1);
     const sequenceBars = run.models.reduce((most, m) => Math.max(most, m.sequence?.length ?? 0), 0);
     this.lookbackBars = Math.max(featureBars, sequenceBars) + 1;
@@ -79,7 +91,7 @@ export class ModelPredictor implements Predictor {
   async predict(batch: PredictorBatchInput): Promise<Map<string, SymbolPrediction>> {
     const outputs = new Map<string, Record<string, number | null>>();
     const errors = new Map<string, string>();
-    const bars = new Map<string, Bar[]>();
+    const columns = new Map<string, BarColumns>();
     for (const input of batch.symbols) {
       outputs.set(input.symbol, Object.fromEntries(this.slots.map((s) => [s.key, null])));
       try {
@@ -87,24 +99,46 @@ export class ModelPredictor implements Predictor {
       } catch (error) {
         errors.set(input.symbol, `features: ${error instanceof Error ? error.message : String(error)}`);
       }
-      bars.set(input.symbol, barsOf(input.bars, input.symbol));
+      columns.set(input.symbol, input.bars);
     }
+    // Bars as objects only for raw-sequence models, once per symbol and cycle.
+    const bars = new Map<string, Bar[]>();
+    const barsOfSymbol = (symbol: string): Bar[] => bars.get(symbol) ?? bars.set(symbol, barsOf(columns.get(symbol)!, symbol)).get(symbol)!;
+    // Every symbol's feature values once per cycle (the union of the models' features); each model
+    // takes its columns from them. featureRow is a pure function of the state, so this changes no value.
+    const union = new Map<string, FeatureRow | null>();
+    const rowFor = (model: LoadedModel, symbol: string): FeatureRow => {
+      const positions = this.columns.get(model);
+      let all = positions === undefined ? null : union.get(symbol);
+      if (all === undefined) {
+        try {
+          all = featureRow(this.features[symbol], this.run.featureNames);
+        } catch {
+          all = null; // the model's own call below raises the error exactly as before
+        }
+        union.set(symbol, all);
+      }
+      if (all === null || positions === undefined) return featureRow(this.features[symbol], model.featureNames);
+      if (positions === null) return all;
+      const values = positions.map((i) => all.values[i]);
+      return { ready: values.every((v) => v !== null), values, missing: model.featureNames.filter((_, k) => values[k] === null) };
+    };
     const symbols = batch.symbols.map((s) => s.symbol).filter((s) => !errors.has(s));
     const crossSectional = new Map<string, Record<string, number>>();
     for (const model of this.run.models) {
-      const eligible = symbols.filter((s) => (model.symbol === null ? !this.hasSymbolModel(model, s) : model.symbol === s));
+      const eligible = symbols.filter((s) => (model.symbol === null ? !this.symbolModels.has(`${s}\0${model.slot.key}`) : model.symbol === s));
       const rows: number[][] = [];
       const who: string[] = [];
       const windows: Float32Array[] = [];
       for (const symbol of eligible) {
         if (model.inputMode === 'raw_sequence' && model.sequence) {
-          const window = sequenceWindow(bars.get(symbol)!, model.sequence.length, model.sequence.channels, model.sequence.normalization);
+          const window = sequenceWindow(barsOfSymbol(symbol), model.sequence.length, model.sequence.channels, model.sequence.normalization);
           if (window) {
             windows.push(window);
             who.push(symbol);
           }
         } else {
-          const row = featureRow(this.features[symbol], model.featureNames);
+          const row = rowFor(model, symbol);
           if (row.ready) {
             rows.push(row.values as number[]);
             who.push(symbol);
@@ -138,10 +172,6 @@ export class ModelPredictor implements Predictor {
 
   async close(): Promise<void> {
     await Promise.all(this.run.models.map((m) => m.runtime.close()));
-  }
-
-  private hasSymbolModel(model: LoadedModel, symbol: string): boolean {
-    return this.run.models.some((m) => m.symbol === symbol && m.slot.key === model.slot.key);
   }
 
   /** Push the bars this symbol's feature state has not seen yet (incremental, exact MACD). */
