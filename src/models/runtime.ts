@@ -85,13 +85,18 @@ export async function openRuntime(modelFile: string): Promise<ModelRuntime> {
   return OnnxRuntime.fromBytes(bytes, modelFile);
 }
 
-/** Flattens rows to one row-major Float64Array of nRows * nFeatures, checking every row's width. */
-export function flattenRows(
+/**
+ * Flattens rows to one row-major array of nRows * nFeatures, checking every row's width: a new
+ * Float64Array, the input itself when it is a Float64Array already, or `into` (from element 0)
+ * when given and large enough (a Float32Array rounds each value to float32 as it stores it).
+ */
+export function flattenRows<T extends Float64Array | Float32Array = Float64Array>(
   rows: readonly (readonly number[])[] | Float64Array,
   nFeatures: number,
   source: string,
   nRows?: number,
-): { data: Float64Array; nRows: number } {
+  into?: T,
+): { data: T | Float64Array; nRows: number } {
   if (rows instanceof Float64Array) {
     const n = nRows ?? rows.length / nFeatures;
     if (!Number.isInteger(n) || n * nFeatures !== rows.length) {
@@ -99,13 +104,15 @@ export function flattenRows(
         input: source,
       });
     }
-    return { data: rows, nRows: n };
+    if (!into || into.length < rows.length) return { data: rows, nRows: n };
+    into.set(rows);
+    return { data: into, nRows: n };
   }
   const n = nRows ?? rows.length;
   if (n > rows.length) {
     throw new ModelInputError('INPUT_SHAPE', `${source}: asked for ${n} rows, got ${rows.length}`, { input: source });
   }
-  const data = new Float64Array(n * nFeatures);
+  const data = into && into.length >= n * nFeatures ? into : new Float64Array(n * nFeatures);
   for (let r = 0; r < n; r++) {
     const row = rows[r];
     if (row.length !== nFeatures) {
@@ -113,7 +120,7 @@ export function flattenRows(
         input: source,
       });
     }
-    for (let f = 0; f < nFeatures; f++) data[r * nFeatures + f] = row[f];
+    data.set(row, r * nFeatures);
   }
   return { data, nRows: n };
 }

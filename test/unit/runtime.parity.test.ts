@@ -63,6 +63,28 @@ describe('bit-exact where the library is deterministic in the same precision', (
   });
 });
 
+describe('ONNX input buffer reuse', () => {
+  it('gives the same predictions for repeated, shrinking, flat and overlapping calls on one session', async () => {
+    for (const name of ['onnx_mlp', 'onnx_linear_double']) { // float32 and float64 inputs
+      const expected = loadExpected(name);
+      const rows = rowsFor(expected.input, inputs);
+      const runtime = await openRuntime(modelPath(name));
+      try {
+        const want = Array.from(await runtime.predict(rows));
+        expect(Array.from(await runtime.predict(rows))).toEqual(want);
+        expect(Array.from(await runtime.predict(rows.slice(0, 7)))).toEqual(want.slice(0, 7));
+        expect(Array.from(await runtime.predict(Float64Array.from(rows.slice(0, 30).flat())))).toEqual(want.slice(0, 30));
+        // a second call while the first awaits its run must not overwrite the first one's input
+        const [a, b] = await Promise.all([runtime.predict(rows.slice(0, 50)), runtime.predict(rows.slice(50, 100))]);
+        expect([...Array.from(a), ...Array.from(b)]).toEqual(want.slice(0, 100));
+        expect(want.every((v, i) => withinTolerance(v, expected.predictions[i]))).toBe(true);
+      } finally {
+        await runtime.close();
+      }
+    }
+  });
+});
+
 // openRuntime uses the branch-free evaluator; its fallbacks must give the very same bits.
 describe.each(fixtureModels().filter((m) => m.startsWith('lgbm') || m.startsWith('xgb')))('%s: every tree evaluator', (name) => {
   const open = (evaluator: TreeEvaluator): LightGbmRuntime | XGBoostRuntime => {

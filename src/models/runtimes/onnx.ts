@@ -37,6 +37,10 @@ function chooseOutput(session: InferenceSession, file: string): { name: string; 
 
 export class OnnxRuntime implements ModelRuntime {
   readonly format = 'onnx' as const;
+  // Input values reused by every tabular call (one per cycle at 500 symbols is ~50 KB); a call
+  // that starts while another is still awaiting its run gets a fresh array instead.
+  private scratch: Float32Array | Float64Array | null = null;
+  private scratchBusy = false;
 
   private constructor(
     private readonly session: InferenceSession,
@@ -108,9 +112,26 @@ export class OnnxRuntime implements ModelRuntime {
     if (this.inputKind === 'sequence') {
       throw new ModelInputError('INPUT_SHAPE', `${this.file} is a sequence model: call predictSequence`, { input: this.file });
     }
-    const flat = flattenRows(rows, this.nFeatures, this.file, nRows);
-    const values = this.input.type === 'float64' ? flat.data : Float32Array.from(flat.data);
-    return this.runRows(values, flat.nRows, [this.nFeatures]);
+    const float32 = this.input.type === 'float32';
+    const n = nRows ?? (rows instanceof Float64Array ? rows.length / this.nFeatures : rows.length);
+    const size = Number.isInteger(n) && n > 0 ? n * this.nFeatures : 0;
+    // float64 rows for a float64 input go in as they are; all else is copied into the scratch
+    const scratch = float32 || !(rows instanceof Float64Array) ? this.takeScratch(float32, size) : undefined;
+    try {
+      const flat = flattenRows(rows, this.nFeatures, this.file, nRows, scratch);
+      return await this.runRows(flat.data.subarray(0, flat.nRows * this.nFeatures), flat.nRows, [this.nFeatures]);
+    } finally {
+      if (scratch === this.scratch) this.scratchBusy = false;
+    }
+  }
+
+  /** The reused input array (grown to `size`), or a fresh one while another call is using it. */
+  private takeScratch(float32: boolean, size: number): Float32Array | Float64Array {
+    const make = (length: number): Float32Array | Float64Array => (float32 ? new Float32Array(length) : new Float64Array(length));
+    if (this.scratchBusy) return make(size);
+    if (this.scratch === null || this.scratch.length < size) this.scratch = make(size);
+    this.scratchBusy = true;
+    return this.scratch;
   }
 
   readonly predictSequence?: (windows: Float32Array, nRows: number, T: number, C: number) => Promise<Float64Array>;
