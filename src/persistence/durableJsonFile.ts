@@ -142,7 +142,7 @@ export function parseJsonText(text: string): unknown {
 }
 
 /** writeFully(fd, buf): loop over short writes, which POSIX allows even for regular files. */
-export function writeFully(fd: number, buf: Buffer): void {
+export function writeFully(fd: number, buf: Uint8Array): void {
   let offset = 0;
   while (offset < buf.length) offset += fs.writeSync(fd, buf, offset, buf.length - offset);
 }
@@ -172,5 +172,94 @@ export function fsyncDirectorySync(dir: string): void {
     if (!DIR_FSYNC_UNSUPPORTED.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * A binary file staged durably under a temp name next to `file`, written region by region while
+ * the caller goes on working: each `append` queues a positional write to libuv's pool at once
+ * and returns. The file is opened with O_DSYNC where the platform has it, so each write also
+ * syncs its data (elsewhere `finish` fsyncs): the data reaches the disk while the snapshot store
+ * packs the next region and hashes, instead of in one wait at the end. `finish` resolves when
+ * everything is durable; `commit` renames the temp file over `file` (the directory fsync of the
+ * referencing document's write covers both renames); `discard` removes it.
+ */
+export class StagedBinaryFile {
+  readonly file: string;
+  readonly temp: string;
+  readonly #handle: fsp.FileHandle;
+  readonly #writes: Promise<void>[] = [];
+  #bytes = 0;
+
+  private constructor(file: string, temp: string, handle: fsp.FileHandle) {
+    this.file = file;
+    this.temp = temp;
+    this.#handle = handle;
+  }
+
+  static async open(file: string): Promise<StagedBinaryFile> {
+    const temp = tempNameFor(file);
+    const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_DSYNC ?? 0);
+    return new StagedBinaryFile(file, temp, await fsp.open(temp, flags, 0o644));
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Queue `region` at the end of what was appended so far (it must not change until `finish`). */
+  append(region: Uint8Array): void {
+    const write = writeAllAt(this.#handle, region, this.#bytes);
+    write.catch(() => undefined); // awaited in finish; never an unhandled rejection meanwhile
+    this.#writes.push(write);
+    this.#bytes += region.length;
+  }
+
+  /** Every region written (and synced), the handle closed; on error the temp file is removed. */
+  async finish(): Promise<void> {
+    try {
+      await Promise.all(this.#writes);
+      if (fs.constants.O_DSYNC === undefined) await this.#handle.sync();
+    } catch (err) {
+      await this.discard();
+      throw err;
+    }
+    await this.#handle.close();
+  }
+
+  async commit(): Promise<void> {
+    await fsp.rename(this.temp, this.file);
+  }
+
+  /** Remove the temp file (after any queued write has ended). */
+  async discard(): Promise<void> {
+    await Promise.allSettled(this.#writes);
+    await this.#handle.close().catch(() => undefined);
+    await fsp.rm(this.temp, { force: true });
+  }
+}
+
+/** Blocking twin of StagedBinaryFile (one write, then fsync): returns the temp path. */
+export function stageBinaryFileSync(file: string, bytes: Uint8Array): string {
+  const temp = tempNameFor(file);
+  const fd = fs.openSync(temp, 'wx');
+  try {
+    writeFully(fd, bytes);
+    fs.fsyncSync(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    fs.rmSync(temp, { force: true });
+    throw err;
+  }
+  fs.closeSync(fd);
+  return temp;
+}
+
+/** All of `bytes` at file position `position`, looping over short writes. */
+async function writeAllAt(handle: fsp.FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, position + offset);
+    offset += bytesWritten;
   }
 }

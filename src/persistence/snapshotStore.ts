@@ -5,18 +5,27 @@
  * and the newest `generations` files are kept. Loading tries the newest first and falls back to
  * older ones, logging why each rejected file was rejected; rejected files are moved to
  * `<dir>/rejected/`, never deleted. Single writer per directory: the engine owns its state dir.
+ *
+ * A snapshot with binary bytes (the engine's packed windows, ~13 MB at 500 symbols) keeps them in
+ * a sidecar `state-<cycle>.bin` (a documented departure from "one document", docs/architecture.md:
+ * base64 inside the JSON cost more than the whole 50 ms write budget). The sidecar is staged
+ * (temp file, synced writes) and renamed before its JSON document; the document holds its name,
+ * length and hash under the document checksum; loading checks them (a missing or altered sidecar
+ * rejects that generation, so the store falls back); pruning, rejecting and --fresh move or
+ * remove the pair together.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Low, LowSync } from 'lowdb';
 import type { z } from 'zod';
 import { monotonicMs } from '../core/clock.ts';
 import { StateError } from '../core/errors.ts';
-import { DurableJsonFile, DurableJsonFileSync, fsyncDirectorySync, TEMP_SUFFIX } from './durableJsonFile.ts';
+import { DurableJsonFile, DurableJsonFileSync, fsyncDirectorySync, StagedBinaryFile, stageBinaryFileSync, tempNameFor, TEMP_SUFFIX } from './durableJsonFile.ts';
 import { stderrLogger, type PersistenceLogger } from './logger.ts';
-import { envelopeJson, sealEnvelope, verifyEnvelope, type Sealed, type SnapshotEnvelope, type SnapshotInput } from './envelope.ts';
+import { checkHead, envelopeJson, hashListHex, partDigest, sealEnvelope, verifyEnvelope, type BinaryProducer, type BinaryRef, type Sealed, type SnapshotEnvelope, type SnapshotInput } from './envelope.ts';
 
-export type { SnapshotEnvelope, SnapshotInput } from './envelope.ts';
+export type { BinaryProducer, SnapshotEnvelope, SnapshotInput } from './envelope.ts';
 
 /** A pino logger fits; without one, errors go to stderr as JSON lines. */
 export type SnapshotLogger = PersistenceLogger;
@@ -42,8 +51,9 @@ export interface SkippedSnapshot {
   reason: string;
 }
 
-export type LoadResult<T> =
-  | { status: 'ok'; envelope: SnapshotEnvelope<T>; file: string; skipped: SkippedSnapshot[] }
+/** `decoded` is what loadLatest's decode step made of the envelope (undefined without one). */
+export type LoadResult<T, D = undefined> =
+  | { status: 'ok'; envelope: SnapshotEnvelope<T>; decoded: D; file: string; skipped: SkippedSnapshot[] }
   | { status: 'none' }
   | { status: 'corrupt'; skipped: SkippedSnapshot[] };
 
@@ -54,11 +64,33 @@ export interface WriteReport {
 }
 
 const SNAPSHOT_NAME = /^state-(\d{10})\.json$/;
+const BINARY_NAME = /^state-(\d{10})\.bin$/;
 export const REJECTED_DIR = 'rejected';
 
 /** snapshotFileName(42) = 'state-0000000042.json'. */
 export function snapshotFileName(cycle: number): string {
   return `state-${String(cycle).padStart(10, '0')}.json`;
+}
+
+/** binaryFileName(42) = 'state-0000000042.bin': the sidecar of that cycle's document. */
+export function binaryFileName(cycle: number): string {
+  return `state-${String(cycle).padStart(10, '0')}.bin`;
+}
+
+/** The sidecar path of a document path (same directory, same cycle). */
+function binaryOf(file: string): string {
+  return file.replace(/\.json$/, '.bin');
+}
+
+function sha256Digest(bytes: Uint8Array): Uint8Array {
+  return createHash('sha256').update(bytes).digest();
+}
+
+/** A producer's regions joined into one buffer (the blocking write has nothing to overlap). */
+function collect(producer: BinaryProducer): Uint8Array {
+  const regions: Uint8Array[] = [];
+  producer((region) => regions.push(region));
+  return Buffer.concat(regions);
 }
 
 export class SnapshotStore<T> {
@@ -93,53 +125,109 @@ export class SnapshotStore<T> {
 
   async #writeNow(input: SnapshotInput<T>): Promise<WriteReport> {
     const started = monotonicMs();
-    const sealed = this.#seal(input);
+    if (input.binary === undefined) {
+      const sealed = this.#seal(input, undefined);
+      await fs.promises.mkdir(this.dir, { recursive: true });
+      return this.#writeDocument(path.join(this.dir, snapshotFileName(sealed.envelope.cycle)), sealed, null, started);
+    }
+    // Cheap refusals before any file is touched; the payload's own checks run in #seal below.
+    checkHead(input, this.schemaVersion);
+    this.#checkOrder(input.cycle);
     await fs.promises.mkdir(this.dir, { recursive: true });
-    const file = path.join(this.dir, snapshotFileName(sealed.envelope.cycle));
+    const file = path.join(this.dir, snapshotFileName(input.cycle));
+    // The sidecar's regions are written and synced by libuv's pool, and hashed there too, while
+    // this thread builds the next ones, then seals the document; a refused seal (invalid payload)
+    // or a failed write removes the staged sidecar.
+    const staged = await StagedBinaryFile.open(binaryOf(file));
+    let sealed: Sealed<T>;
+    try {
+      const parts: number[] = [];
+      const digests: Promise<Uint8Array>[] = [];
+      const emit = (region: Uint8Array): void => {
+        staged.append(region);
+        parts.push(region.length);
+        digests.push(partDigest(region));
+      };
+      if (input.binary instanceof Uint8Array) emit(input.binary);
+      else input.binary(emit);
+      const sha256 = hashListHex(await Promise.all(digests));
+      sealed = this.#seal(input, { file: binaryFileName(input.cycle), bytes: staged.bytes, parts, sha256 });
+    } catch (err) {
+      await staged.discard();
+      throw err;
+    }
+    await staged.finish();
+    return this.#writeDocument(file, sealed, staged, started);
+  }
+
+  async #writeDocument(file: string, sealed: Sealed<T>, staged: StagedBinaryFile | null, started: number): Promise<WriteReport> {
     const adapter = new DurableJsonFile<SnapshotEnvelope<T>>(file, () => envelopeJson(sealed));
+    // Sidecar first: a document never names a sidecar that is not in place. The document's
+    // directory fsync makes both renames durable.
+    await staged?.commit();
     await new Low(adapter, sealed.envelope).write();
-    this.#prune();
-    return { file, bytes: adapter.lastWrite.bytes, ms: monotonicMs() - started };
+    this.#prune(sealed.envelope.cycle);
+    return { file, bytes: adapter.lastWrite.bytes + (staged?.bytes ?? 0), ms: monotonicMs() - started };
   }
 
   /** Blocking twin of `write`, for a SIGTERM handler where the event loop may not run again. */
   writeSync(input: SnapshotInput<T>): WriteReport {
     const started = monotonicMs();
-    const sealed = this.#seal(input);
+    const binary = input.binary === undefined || input.binary instanceof Uint8Array ? input.binary : collect(input.binary);
+    const ref = binary === undefined ? undefined : { file: binaryFileName(input.cycle), bytes: binary.length, parts: [binary.length], sha256: hashListHex([sha256Digest(binary)]) };
+    const sealed = this.#seal(input, ref);
     fs.mkdirSync(this.dir, { recursive: true });
-    const file = path.join(this.dir, snapshotFileName(sealed.envelope.cycle));
+    const file = path.join(this.dir, snapshotFileName(input.cycle));
+    if (binary !== undefined) fs.renameSync(stageBinaryFileSync(binaryOf(file), binary), binaryOf(file));
     const adapter = new DurableJsonFileSync<SnapshotEnvelope<T>>(file, () => envelopeJson(sealed));
     new LowSync(adapter, sealed.envelope).write();
-    this.#prune();
-    return { file, bytes: adapter.lastWrite.bytes, ms: monotonicMs() - started };
+    this.#prune(input.cycle);
+    return { file, bytes: adapter.lastWrite.bytes + (ref?.bytes ?? 0), ms: monotonicMs() - started };
   }
 
   // Cycles only move forward: a write older than the newest file would be pruned at once or,
   // worse, be shadowed by a newer file from another run at the next load.
-  #seal(input: SnapshotInput<T>): Sealed<T> {
-    const sealed = sealEnvelope(input, { schemaVersion: this.schemaVersion, payloadSchema: this.#payloadSchema, canonical: this.#canonical });
+  #seal(input: SnapshotInput<T>, binary: BinaryRef | undefined): Sealed<T> {
+    const sealed = sealEnvelope(input, { schemaVersion: this.schemaVersion, payloadSchema: this.#payloadSchema, canonical: this.#canonical }, binary);
+    this.#checkOrder(sealed.envelope.cycle);
+    return sealed;
+  }
+
+  #checkOrder(cycle: number): void {
     const newest = this.#names().at(-1);
-    if (newest !== undefined && newest > snapshotFileName(sealed.envelope.cycle)) {
-      throw new StateError('STATE_WRITE_INVALID', `refusing to write cycle ${sealed.envelope.cycle}: ${newest} in ${this.dir} is newer`, {
+    if (newest !== undefined && newest > snapshotFileName(cycle)) {
+      throw new StateError('STATE_WRITE_INVALID', `refusing to write cycle ${cycle}: ${newest} in ${this.dir} is newer`, {
         input: path.join(this.dir, newest),
         hint: 'load the state with loadLatest() before writing, or start with --fresh to move the old files aside',
       });
     }
-    return sealed;
   }
 
-  /** Newest valid snapshot; each rejected newer file is logged at error level with its reason. */
-  async loadLatest(): Promise<LoadResult<T>> {
+  /**
+   * Newest valid snapshot; each rejected newer file is logged at error level with its reason.
+   * `decode` (optional) turns a verified envelope into what the caller restores from; an error it
+   * throws rejects that generation like a bad checksum does (its message is the reason), so a
+   * binary section that does not fit its index falls back to an older file.
+   */
+  async loadLatest<D = undefined>(decode?: (envelope: SnapshotEnvelope<T>) => D): Promise<LoadResult<T, D>> {
     this.#removeTempFiles();
     const files = this.list().reverse();
     if (files.length === 0) return { status: 'none' };
     const skipped: SkippedSnapshot[] = [];
     for (const file of files) {
-      const verdict = await this.#readOne(file);
+      let verdict = await this.#readOne(file);
+      let decoded = undefined as D;
+      if (verdict.ok && decode) {
+        try {
+          decoded = decode(verdict.envelope);
+        } catch (err) {
+          verdict = { ok: false, reason: (err as Error).message };
+        }
+      }
       if (verdict.ok) {
         this.#moveRejected(skipped);
         this.#logger.info?.({ file, cycle: verdict.envelope.cycle, skipped: skipped.length }, 'snapshot loaded');
-        return { status: 'ok', envelope: verdict.envelope, file, skipped };
+        return { status: 'ok', envelope: verdict.envelope, decoded, file, skipped };
       }
       this.#logger.error({ file, reason: verdict.reason }, `snapshot rejected: ${path.basename(file)}: ${verdict.reason}`);
       skipped.push({ file, reason: verdict.reason });
@@ -158,7 +246,34 @@ export class SnapshotStore<T> {
     }
     if (db.data === null) return { ok: false, reason: 'file vanished while loading' };
     const cycle = Number(SNAPSHOT_NAME.exec(path.basename(file))?.[1]);
-    return verifyEnvelope<T>(db.data, { schemaVersion: this.schemaVersion, cycle, payloadSchema: this.#payloadSchema }, adapter.lastText ?? undefined);
+    const verdict = verifyEnvelope<T>(db.data, { schemaVersion: this.schemaVersion, cycle, payloadSchema: this.#payloadSchema }, adapter.lastText ?? undefined);
+    if (!verdict.ok || verdict.binary === undefined) return verdict;
+    return this.#readBinary(file, verdict.envelope, verdict.binary);
+  }
+
+  /** The document's sidecar, checked against its reference (name, length, sha256). */
+  async #readBinary(file: string, envelope: SnapshotEnvelope<T>, ref: BinaryRef): Promise<{ ok: true; envelope: SnapshotEnvelope<T> } | { ok: false; reason: string }> {
+    const expected = path.basename(binaryOf(file));
+    if (ref.file !== expected) return { ok: false, reason: `binary section is named ${ref.file}, expected ${expected}` };
+    let bytes: Buffer;
+    try {
+      bytes = await fs.promises.readFile(binaryOf(file));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, reason: `binary section ${ref.file} is missing` };
+      return { ok: false, reason: `binary section ${ref.file} unreadable: ${(err as Error).message}` };
+    }
+    if (bytes.length !== ref.bytes) return { ok: false, reason: `binary section ${ref.file} has ${bytes.length} bytes, the document says ${ref.bytes}` };
+    const digests: Promise<Uint8Array>[] = [];
+    let offset = 0;
+    for (const part of ref.parts) {
+      digests.push(partDigest(bytes.subarray(offset, offset + part)));
+      offset += part;
+    }
+    const actual = hashListHex(await Promise.all(digests));
+    if (actual !== ref.sha256) {
+      return { ok: false, reason: `binary section ${ref.file} checksum mismatch (document says ${ref.sha256.slice(0, 12)}..., file hashes to ${actual.slice(0, 12)}...)` };
+    }
+    return { ok: true, envelope: { ...envelope, binary: bytes } };
   }
 
   /** True when at least one snapshot file exists (valid or not). */
@@ -177,7 +292,7 @@ export class SnapshotStore<T> {
    */
   clear(): string | null {
     this.#removeTempFiles();
-    const names = this.#names();
+    const names = [...this.#names(), ...this.#binaryNames()];
     const rejected = path.join(this.dir, REJECTED_DIR);
     const hasRejected = fs.existsSync(rejected);
     if (names.length === 0 && !hasRejected) return null;
@@ -204,11 +319,44 @@ export class SnapshotStore<T> {
     return entries.filter((name) => SNAPSHOT_NAME.test(name)).sort();
   }
 
-  #prune(): void {
+  /** Sidecar names in the directory, oldest cycle first. */
+  #binaryNames(): string[] {
+    let entries: string[];
+    try {
+      entries = fs.readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    return entries.filter((name) => BINARY_NAME.test(name)).sort();
+  }
+
+  // Documents beyond `generations` go with their sidecars; a sidecar older than the cycle just
+  // written with no document of its own is what a crash between the two renames left behind.
+  #prune(written: number): void {
     const names = this.#names();
     for (const name of names.slice(0, Math.max(0, names.length - this.generations))) {
       fs.rmSync(path.join(this.dir, name), { force: true });
+      this.#dropBinary(binaryOf(path.join(this.dir, name)));
     }
+    const kept = new Set(names.slice(-this.generations));
+    for (const name of this.#binaryNames()) {
+      const cycle = Number(BINARY_NAME.exec(name)?.[1]);
+      if (cycle < written && !kept.has(snapshotFileName(cycle))) this.#dropBinary(path.join(this.dir, name));
+    }
+  }
+
+  // Unlinking a 13 MB sidecar takes milliseconds of the write: rename it to a temp name now (a
+  // cheap metadata change, after which it is as good as gone) and unlink it in the background;
+  // if the process dies first, the next load removes it like any temp file.
+  #dropBinary(file: string): void {
+    const temp = tempNameFor(file);
+    try {
+      fs.renameSync(file, temp);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    fs.promises.rm(temp, { force: true }).catch(() => undefined);
   }
 
   // A temp file is a write that never reached its rename: it holds nothing a snapshot does not.
@@ -238,6 +386,8 @@ export class SnapshotStore<T> {
       let dest = path.join(target, base);
       for (let n = 1; fs.existsSync(dest); n += 1) dest = path.join(target, `${base}.${n}`);
       fs.renameSync(entry.file, dest);
+      // Its sidecar goes along under the matching name (state-X.bin[.n]).
+      if (fs.existsSync(binaryOf(entry.file))) fs.renameSync(binaryOf(entry.file), dest.replace(/\.json(\.\d+)?$/, '.bin$1'));
       this.#logger.warn({ file: entry.file, movedTo: dest, reason: entry.reason }, 'rejected snapshot moved aside');
     }
     fsyncDirectorySync(this.dir);
