@@ -28,7 +28,7 @@ export async function benchSnapshot(options: { symbols?: number; cycles?: number
   const cycle = engine.getStateSummary().cycle;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    const report = await store.write({ runId: 'bench', cycle: cycle + i, writtenAtMs: clock.now(), configHash: 'bench', payload: engineDocument(engine, broker, 0) });
+    const report = await store.write({ runId: 'bench', cycle: cycle + i, writtenAtMs: clock.now(), configHash: 'bench', ...engineDocument(engine, broker, 0) });
     writes.push(performance.now() - t0);
     bytes = report.bytes;
   }

@@ -4,7 +4,7 @@
  * In memory a RollingWindow whose lane 0 is a bit mask of the families that had a z in the row
  * and lane 1 + f family f's z; persisted as rows of (number | null) (null = no z).
  */
-import { RollingWindow, type LaneKind } from './rollingWindow.ts';
+import { RollingWindow, type LaneAllocator, type LaneKind } from './rollingWindow.ts';
 
 export class BlendHistory {
   window: RollingWindow;
@@ -19,6 +19,14 @@ export class BlendHistory {
     this.fullMask = 2 ** width - 1;
     this.window = new RollingWindow([], BlendHistory.kinds(width));
     for (const row of rows) this.push(row, Math.max(rows.length, 1));
+  }
+
+  /** From a snapshot's packed lanes: the row masks and one float32 z lane per family (bulk copy). */
+  static fromLanes(mask: Int32Array, zs: readonly Float32Array[], alloc?: LaneAllocator): BlendHistory {
+    const history = new BlendHistory(zs.length);
+    history.window = RollingWindow.fromLanes([mask, ...zs], BlendHistory.kinds(zs.length), alloc);
+    for (let r = 0; r < mask.length; r++) if (mask[r] === history.fullMask) history.fullRows++;
+    return history;
   }
 
   /** Lane 0 the mask (Int32), then one float32 z lane per family (z are float32-rounded). */

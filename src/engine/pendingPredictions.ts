@@ -5,7 +5,7 @@
  * no raw: a raw is a float32-rounded finite output, never NaN), so recording and pairing them
  * allocates nothing; persisted as rows of (number | null).
  */
-import { RollingWindow, type LaneKind } from './rollingWindow.ts';
+import { RollingWindow, type Lane, type LaneAllocator, type LaneKind } from './rollingWindow.ts';
 import type { SlotWindows } from './symbolState.ts';
 
 /** The persisted form. */
@@ -22,9 +22,11 @@ export class PendingPredictions {
   /** Reused row of raws for `push`. */
   readonly scratch: Float64Array;
 
-  constructor(families: readonly string[], rows: readonly (readonly (number | null)[])[] = []) {
+  constructor(families: readonly string[], rows: readonly (readonly (number | null)[])[] = [], lanes?: readonly Lane[], alloc?: LaneAllocator) {
     this.families = [...families];
-    this.window = new RollingWindow([], new Array<LaneKind>(2 + families.length).fill(Float64Array));
+    const kinds = new Array<LaneKind>(2 + families.length).fill(Float64Array);
+    // From a snapshot's packed lanes (bar index, close, raw per family; NaN = no raw): bulk copy.
+    this.window = lanes ? RollingWindow.fromLanes(lanes, kinds, alloc) : new RollingWindow([], kinds);
     this.scratch = new Float64Array(families.length);
     for (const row of rows) {
       const at = this.window.appendRowUnbounded();

@@ -9,7 +9,7 @@
  * rho comes out bit-identical whatever order the sums are formed in.
  */
 import { spearmanFromRankSums } from '../pipeline/stats.ts';
-import { RollingWindow } from './rollingWindow.ts';
+import { RollingWindow, type LaneAllocator } from './rollingWindow.ts';
 
 const PRED = 0;
 const REAL = 1;
@@ -33,11 +33,16 @@ export class RankedPairs {
   /** Sequence number of the newest pair with a non-finite value, -1 for none. */
   private nonFinite = -1;
 
-  /** From persisted windows (equal lengths; a longer one keeps its newest values). */
-  constructor(predictions: readonly number[] = [], realised: readonly number[] = []) {
+  /**
+   * From persisted windows (equal lengths; a longer one keeps its newest values), as arrays or
+   * typed-array views; `alloc`: where the lanes live (a restore passes an arena).
+   */
+  constructor(predictions: ArrayLike<number> = [], realised: ArrayLike<number> = [], alloc?: LaneAllocator) {
     const n = Math.min(predictions.length, realised.length);
-    this.window = new RollingWindow(predictions.slice(predictions.length - n), [Float32Array, Float32Array, Int32Array, Int32Array]);
-    realised.slice(realised.length - n).forEach((v, i) => this.window.write(REAL, i, v));
+    const fromPred = predictions.length - n;
+    const fromReal = realised.length - n;
+    this.window = new RollingWindow(fromPred === 0 ? predictions : Array.prototype.slice.call(predictions, fromPred), [Float32Array, Float32Array, Int32Array, Int32Array], alloc);
+    for (let i = 0; i < n; i++) this.window.write(REAL, i, realised[fromReal + i]);
     for (let i = 0; i < n; i++) if (!Number.isFinite(predictions[i]) || !Number.isFinite(realised[i])) this.nonFinite = i;
     this.ranked = false;
   }
@@ -52,11 +57,6 @@ export class RankedPairs {
 
   realised(): number[] {
     return this.window.toArray(REAL);
-  }
-
-  /** Both windows in the snapshot codec's exact base64 form. */
-  encoded(): { pairPred: unknown; pairReal: unknown } {
-    return { pairPred: this.window.encoded(PRED), pairReal: this.window.encoded(REAL) };
   }
 
   /** Append a pair, dropping the oldest beyond `cap`, and update every rank and the sums. */

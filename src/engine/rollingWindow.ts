@@ -19,6 +19,34 @@
 export type Lane = Float64Array | Float32Array | Int32Array;
 export type LaneKind = Float64ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor;
 
+/** Allocates the lanes of a new window (by default each its own typed array). */
+export type LaneAllocator = (Kind: LaneKind, length: number) => Lane;
+
+const ownLane: LaneAllocator = (Kind, length) => new Kind(length);
+
+/**
+ * laneArena() = an allocator that carves lanes out of shared 1 MiB buffers (8-byte aligned).
+ * Restoring 500 symbols creates ~90k lanes; one ArrayBuffer each, with its GC bookkeeping, cost
+ * more than all the rest of the decode. A lane from the arena is a typed array of the same kind,
+ * length and zeroed contents as an own one; only where its bytes live differs.
+ */
+export function laneArena(chunkBytes = 1 << 20): LaneAllocator {
+  let buffer: ArrayBuffer | null = null;
+  let offset = 0;
+  return (Kind, length) => {
+    const bytes = length * Kind.BYTES_PER_ELEMENT;
+    if (bytes > chunkBytes >> 2) return new Kind(length);
+    if (buffer === null || offset + bytes > chunkBytes) {
+      buffer = new ArrayBuffer(chunkBytes);
+      offset = 0;
+    }
+    // One construct site per kind: `new Kind(...)` with a varying Kind takes V8's slow path.
+    const lane = Kind === Float32Array ? new Float32Array(buffer, offset, length) : Kind === Float64Array ? new Float64Array(buffer, offset, length) : new Int32Array(buffer, offset, length);
+    offset += (bytes + 7) & ~7;
+    return lane;
+  };
+}
+
 /** Float32Array when every value is float32-exact (NaN included), else Float64Array. */
 export function exactKind(values: ArrayLike<number>): LaneKind {
   for (let i = 0; i < values.length; i++) if (Math.fround(values[i]) !== values[i] && !Number.isNaN(values[i])) return Float64Array;
@@ -34,14 +62,36 @@ export class RollingWindow {
   /** Rows appended since this object was created: the newest row has sequence number pushed - 1. */
   pushed = 0;
 
-  constructor(initial: ArrayLike<number> = [], kinds: readonly LaneKind[] = [Float64Array]) {
+  /** `alloc` places the initial lanes (a restore passes an arena); later growth allocates its own. */
+  constructor(initial: ArrayLike<number> = [], kinds: readonly LaneKind[] = [Float64Array], alloc: LaneAllocator = ownLane) {
     const capacity = Math.max(16, 2 * initial.length);
     this.capacity = capacity;
-    this.lanes = kinds.map((Kind) => new Kind(capacity));
-    if (initial.length > 0 && this.lanes[0] instanceof Float32Array && exactKind(initial) !== Float32Array) this.lanes[0] = new Float64Array(capacity);
+    if (initial.length > 0 && kinds[0] === Float32Array && exactKind(initial) !== Float32Array) kinds = [Float64Array, ...kinds.slice(1)];
+    this.lanes = kinds.map((Kind) => alloc(Kind, capacity));
     for (let i = 0; i < initial.length; i++) this.lanes[0][i] = initial[i];
     this.end = initial.length;
     this.pushed = initial.length;
+  }
+
+  /**
+   * A window holding data[k] as lane k (lanes of equal length, oldest first; lanes beyond
+   * data.length start zeroed), copied in bulk: how a snapshot's packed lanes come back. A float32
+   * lane given float64 data is a Float64Array, as `write` would have widened it.
+   */
+  static fromLanes(data: readonly Lane[], kinds: readonly LaneKind[], alloc: LaneAllocator = ownLane): RollingWindow {
+    const n = data.length > 0 ? data[0].length : 0;
+    const window = new RollingWindow([], []); // no lanes yet: they are allocated once, below
+    const capacity = Math.max(16, 2 * n);
+    window.capacity = capacity;
+    window.lanes = kinds.map((Kind, k) => {
+      const values = data[k];
+      const lane = alloc(values instanceof Float64Array && Kind === Float32Array ? Float64Array : Kind, capacity);
+      if (values) lane.set(values);
+      return lane;
+    });
+    window.end = n;
+    window.pushed = n;
+    return window;
   }
 
   /** Lane 0 (re-read after a push: the buffer may have moved). */
@@ -97,19 +147,6 @@ export class RollingWindow {
   /** i-th value of a lane, oldest first. */
   at(i: number, lane = 0): number {
     return this.lanes[lane][this.start + i];
-  }
-
-  /**
-   * A lane, oldest first, in the snapshot codec's exact form (src/persistence/numericCodec.ts):
-   * the bytes of the contiguous slice as base64, float32 or float64 as the lane is stored. No
-   * per-value work, which is what keeps snapshot writes fast at hundreds of symbols.
-   */
-  encoded(lane = 0): { $f32: string } | { $f64: string } {
-    const values = this.lanes[lane];
-    if (values instanceof Int32Array) return { $f64: Buffer.from(Float64Array.from(values.subarray(this.start, this.end)).buffer).toString('base64') };
-    const slice = values.subarray(this.start, this.end);
-    const text = Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength).toString('base64');
-    return values instanceof Float32Array ? { $f32: text } : { $f64: text };
   }
 
   toArray(lane = 0): number[] {

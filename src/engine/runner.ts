@@ -218,7 +218,7 @@ export async function runEngine(options: RunOptions): Promise<RunSummary> {
         // Journal first (fsynced), then the snapshot: a crash in between re-runs this cycle.
         for (const journal of Object.values(journals)) journal.fsync();
         crashPoint('after-journal', report.result.cycle);
-        const writing = stateStore.write({ runId: options.runId, cycle: report.result.cycle, writtenAtMs: clock.now(), configHash: options.configHash, payload: engineDocument(engine, broker as { toJSON?: () => unknown }, controlSeq) });
+        const writing = stateStore.write({ runId: options.runId, cycle: report.result.cycle, writtenAtMs: clock.now(), configHash: options.configHash, ...engineDocument(engine, broker as { toJSON?: () => unknown }, controlSeq) });
         crashPoint('during-snapshot', report.result.cycle);
         const written = await writing;
         logger.debug({ cycle: report.result.cycle, bytes: written.bytes, ms: +written.ms.toFixed(2) }, 'snapshot written');

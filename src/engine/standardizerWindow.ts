@@ -5,7 +5,7 @@
  * divisions, and stays bit-identical: the same x/scale quotients, summed in the same order.
  */
 import { standardize, standardizedZScaled } from '../pipeline/standardize.ts';
-import { RollingWindow } from './rollingWindow.ts';
+import { RollingWindow, type LaneAllocator } from './rollingWindow.ts';
 
 const RAW = 0;
 const SCALED = 1;
@@ -18,8 +18,9 @@ export class StandardizerWindow {
   /** Sequence number of the newest non-finite raw, -1 for none. */
   private nonFinite = -1;
 
-  constructor(initial: ArrayLike<number> = []) {
-    this.window = new RollingWindow(initial, [Float32Array, Float64Array]);
+  /** `alloc`: where the lanes live (a restore passes an arena, see rollingWindow.ts). */
+  constructor(initial: ArrayLike<number> = [], alloc?: LaneAllocator) {
+    this.window = new RollingWindow(initial, [Float32Array, Float64Array], alloc);
     for (let i = 0; i < initial.length; i++) if (!Number.isFinite(initial[i])) this.nonFinite = i;
     this.rescale();
   }

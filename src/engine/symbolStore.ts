@@ -6,17 +6,21 @@
  * are ~95 % of the engine's state (at 500 symbols, tens of MB of numbers): copying them through
  * XState took longer than the whole snapshot budget. The symbol actor still owns its entry (only
  * its own transitions change it), and the snapshot document stores the windows as their own
- * section (SPEC 8 lists per-symbol windows apart from the actor snapshot), in the compact exact
- * numeric encoding of src/persistence/numericCodec.ts. In memory the windows are typed-array
- * FIFOs (symbolState.ts); the section holds their plain-JSON form, unchanged by that.
+ * section (SPEC 8 lists per-symbol windows apart from the actor snapshot): a small JSON index and
+ * one packed binary stream of every window's lanes (windowsCodec.ts), exact and bulk-copied.
  */
 import { StateError } from '../core/errors.ts';
-import { decodeNumbers, encodeNumbers } from '../persistence/numericCodec.ts';
+import { LaneWriter } from '../persistence/laneCodec.ts';
 import type { ModelSlot } from './predictor.ts';
-import { createSymbolState, symbolStateFromJSON, symbolStateToJSON, type SymbolState, type SymbolStateJSON, type SymbolStateLimits } from './symbolState.ts';
+import { createSymbolState, type SymbolState, type SymbolStateLimits } from './symbolState.ts';
+import { decodeWindows, encodeLanes, encodeWindows, windowsIndex, type WindowsIndex } from './windowsCodec.ts';
 
 export class SymbolStore {
   private readonly states = new Map<string, SymbolState>();
+  /** Reused by every encode (see LaneWriter): no fresh 13 MB buffer per snapshot. */
+  private readonly writer = new LaneWriter();
+  /** The last encode's look-ahead sum (windowsCodec.ts `warm`), kept so its reads stay observable. */
+  lastWarmth = 0;
 
   constructor(symbols: readonly string[], slots: readonly ModelSlot[], limits: SymbolStateLimits, restored?: Record<string, SymbolState>) {
     for (const symbol of symbols) {
@@ -35,22 +39,31 @@ export class SymbolStore {
     return [...this.states.keys()];
   }
 
-  /** The snapshot section: every symbol's windows, compactly and exactly encoded. */
-  toJSON(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const [symbol, state] of this.states) {
-      // The slot windows (most of the bytes) go straight from their typed arrays to base64.
-      const json = symbolStateToJSON(state, { skipSlots: true }) as unknown as Record<string, unknown>;
-      const slots: Record<string, unknown> = {};
-      for (const [key, w] of Object.entries(state.slots)) slots[key] = { raw: w.raw.window.encoded(), ...w.pairs.encoded(), errors: w.errors.encoded() };
-      out[symbol] = encodeNumbers({ ...json, slots });
-    }
-    return out;
+  /** The snapshot section in one piece: the windows' JSON index and their packed lanes (a view, valid until the next encode). */
+  encode(): { index: WindowsIndex; bytes: Uint8Array } {
+    return encodeWindows(this.states, this.writer);
   }
 
-  static decode(section: Record<string, unknown>): Record<string, SymbolState> {
-    const out: Record<string, SymbolState> = {};
-    for (const [symbol, encoded] of Object.entries(section)) out[symbol] = symbolStateFromJSON(decodeNumbers(encoded) as SymbolStateJSON);
-    return out;
+  /**
+   * The snapshot section for a streamed write: the index now, the lanes when the store asks for
+   * them (`lanes(emit)`, region by region, so the store writes early regions while later ones
+   * are packed). The windows must not change in between: the runner awaits each write before
+   * the next cycle, and a changed symbol makes `lanes` throw. One buffer is reused by every
+   * encode: a write must be done with its regions before the next one starts (the store runs
+   * writes one after another).
+   */
+  section(): { index: WindowsIndex; lanes: (emit: (region: Uint8Array) => void) => void } {
+    const index = windowsIndex(this.states.values());
+    return {
+      index,
+      lanes: (emit) => {
+        this.lastWarmth = encodeLanes(this.states, index, this.writer, emit);
+      },
+    };
+  }
+
+  /** Inverse of encode; a StateError when the bytes do not fit the index. */
+  static decode(index: WindowsIndex, bytes: Uint8Array): Record<string, SymbolState> {
+    return decodeWindows(index, bytes);
   }
 }

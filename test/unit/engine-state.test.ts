@@ -55,11 +55,11 @@ describe('symbol state snapshot', () => {
     }
   }
 
-  it('round-trips through toJSON/decode exactly and the restored state continues identically', () => {
+  it('round-trips through encode/decode exactly and the restored state continues identically', () => {
     const live = new SymbolStore(['SPY'], predictor.slots, limits);
     drive(live, 0, 300);
-    const section = JSON.parse(JSON.stringify(live.toJSON())) as Record<string, unknown>;
-    const restored = new SymbolStore(['SPY'], predictor.slots, limits, SymbolStore.decode(section));
+    const { index, bytes } = live.encode();
+    const restored = new SymbolStore(['SPY'], predictor.slots, limits, SymbolStore.decode(JSON.parse(JSON.stringify(index)), bytes.slice()));
     expect(symbolStateToJSON(restored.get('SPY'))).toEqual(symbolStateToJSON(live.get('SPY')));
     drive(live, 300, 420);
     drive(restored, 300, 420);
