@@ -155,20 +155,31 @@ async function main(): Promise<void> {
     return;
   }
   const results: BenchResult[] = [];
+  const failed: string[] = [];
   const started = performance.now();
   for (const spec of chosen) {
     const t0 = performance.now();
     process.stderr.write(`bench ${spec.id} ...\n`);
-    const got = (await spec.run(ctx)).map(rounded);
-    results.push(...got);
-    process.stderr.write(`bench ${spec.id} done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    try {
+      const got = (await spec.run(ctx)).map(rounded);
+      results.push(...got);
+      process.stderr.write(`bench ${spec.id} done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    } catch (error) {
+      // One broken bench must not throw away the others' minutes of measurements.
+      failed.push(spec.id);
+      process.stderr.write(`bench ${spec.id} FAILED: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    }
+  }
+  if (failed.length > 0) {
+    process.stderr.write(`failed benches (their rows keep their previous values): ${failed.join(', ')}\n`);
+    process.exitCode = 1;
   }
   process.stdout.write(`\n${formatTable(results)}\n\nnode ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${((performance.now() - started) / 1000).toFixed(0)} s${values.quick ? ' (quick)' : ''}\n`);
 
   const out = values.out ?? (values.quick ? undefined : fileURLToPath(new URL('./results.json', import.meta.url)));
   if (out === undefined) return;
   let merged = results;
-  if (values.only !== undefined && existsSync(out)) {
+  if ((values.only !== undefined || failed.length > 0) && existsSync(out)) {
     // A partial run refreshes its own rows and keeps the others of the last full run.
     merged = merge((JSON.parse(readFileSync(out, 'utf8')) as { results: BenchResult[] }).results, results);
   }

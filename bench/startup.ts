@@ -57,8 +57,12 @@ export async function benchStartup(runs = 5): Promise<BenchResult[]> {
   const logDir = mkdtempSync(join(tmpdir(), 'lt-bench-cli-'));
   try {
     let k = 0;
-    // A fresh log dir per run, so no run resumes from the journal or snapshot of the one before.
-    const cliArgs = (): string[] => ['src/cli/live-trading.mjs', 'run', '--dry-run', '--data', 'simulated', '--symbols', 'SPY,QQQ', '--max-cycles', '1', '--log-dir', join(logDir, String(k++))];
+    // A fresh log and state dir per run, so no run resumes from the journal or snapshot of the
+    // one before (and nothing lands in the checkout's default state/).
+    const cliArgs = (): string[] => {
+      const dir = join(logDir, String(k++));
+      return ['src/cli/live-trading.mjs', 'run', '--dry-run', '--data', 'simulated', '--symbols', 'SPY,QQQ', '--max-cycles', '1', '--log-dir', dir, '--state-dir', join(dir, 'state')];
+    };
     const cli = await repeat(runs, () => timeToLine(cliArgs(), (l) => l.startsWith('cycle')));
     return [summarize('startup.first_cycle_ms', 'ms', child), summarize('startup.cli_first_cycle_ms', 'ms', cli)];
   } finally {
