@@ -126,7 +126,7 @@ export function verifyEnvelope<T>(
 ): Verdict<T> {
   const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (typeof version === 'number' && version !== expected.schemaVersion) {
-    return { ok: false, reason: `schema version ${version}, expected ${expected.schemaVersion}` };
+    return { ok: false, reason: `schema version ${version}, expected ${expected.schemaVersion} (written by ${typeof version === 'number' && version < expected.schemaVersion ? 'an older' : 'another'} engine version)` };
   }
   const shape = EnvelopeSchema.safeParse(raw);
   if (!shape.success) return { ok: false, reason: `envelope invalid: ${zodReason(shape.error)}` };

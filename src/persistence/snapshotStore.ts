@@ -402,9 +402,11 @@ export class StateRefusedError extends StateError {
   readonly skipped: SkippedSnapshot[];
   constructor(dir: string, skipped: SkippedSnapshot[]) {
     const reasons = skipped.map((s) => `${path.basename(s.file)}: ${s.reason}`).join('; ');
+    // Files of another engine version are not damaged: say so rather than call them corrupt.
+    const versionOnly = skipped.length > 0 && skipped.every((s) => s.reason.startsWith('schema version '));
     super(
       'STATE_CORRUPT',
-      `no valid snapshot in ${dir} (${skipped.length} generation${skipped.length === 1 ? '' : 's'} corrupt: ${reasons}); ` +
+      `no valid snapshot in ${dir} (${skipped.length} generation${skipped.length === 1 ? '' : 's'} ${versionOnly ? 'from another engine version' : 'corrupt'}: ${reasons}); ` +
         'positions may exist at the broker. Start with --fresh to discard the state, or fix/restore a snapshot file',
       { input: dir, hint: `--fresh moves the files to ${path.join(dir, 'discarded-<n>')}/, it deletes nothing` },
     );

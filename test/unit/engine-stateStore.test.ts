@@ -85,6 +85,7 @@ describe('engine state store (schema version 2: windows index + binary sidecar)'
     await old.write({ runId: 'r', cycle: 5, writtenAtMs: 0, configHash: 'h', payload: { engine: {}, symbols: {}, broker: null, controlSeq: 0 } });
     const refusal = await loadState(openStateStore(dir, logger), { fresh: false, logger }).catch((err: unknown) => err);
     expect(refusal).toBeInstanceOf(StateRefusedError);
-    expect((refusal as StateRefusedError).skipped[0].reason).toBe('schema version 1, expected 2');
+    expect((refusal as StateRefusedError).skipped[0].reason).toBe('schema version 1, expected 2 (written by an older engine version)');
+    expect((refusal as StateRefusedError).message).toContain('1 generation from another engine version: state-0000000005.json');
   });
 });

@@ -182,8 +182,8 @@ describe('SnapshotStore fallback to an older generation', () => {
     const result = await store({ schemaVersion: 4, logger }).loadLatest();
     expectLoadedCycle(result, 2);
     if (result.status !== 'ok') return;
-    expect(result.skipped).toEqual([{ file: fileOf(3), reason: 'schema version 3, expected 4' }]);
-    expect(logger.lines.filter((l) => l.level === 'error').map((l) => l.obj.reason)).toEqual(['schema version 3, expected 4']);
+    expect(result.skipped).toEqual([{ file: fileOf(3), reason: 'schema version 3, expected 4 (written by an older engine version)' }]);
+    expect(logger.lines.filter((l) => l.level === 'error').map((l) => l.obj.reason)).toEqual(['schema version 3, expected 4 (written by an older engine version)']);
   });
 
   it('falls back when the payload fails its zod schema, naming the path of the bad value', async () => {
@@ -217,7 +217,7 @@ describe('SnapshotStore fallback to an older generation', () => {
     expect(result.status).toBe('corrupt');
     if (result.status !== 'corrupt') return;
     expect(result.skipped.map((s) => s.file)).toEqual([fileOf(3), fileOf(2), fileOf(1)]);
-    expect(result.skipped[0].reason).toBe('schema version 5, expected 4');
+    expect(result.skipped[0].reason).toBe('schema version 5, expected 4 (written by another engine version)');
     expect(result.skipped[1].reason).toMatch(/^checksum mismatch/);
     expect(result.skipped[2].reason).toMatch(/^truncated or invalid JSON at character 18 of 18/);
     expect(logger.lines.filter((l) => l.level === 'error')).toHaveLength(3);
@@ -226,7 +226,7 @@ describe('SnapshotStore fallback to an older generation', () => {
     const refusal = new StateRefusedError(dir, result.skipped);
     expect(refusal).toBeInstanceOf(StateError);
     expect(refusal.code).toBe('STATE_CORRUPT');
-    expect(refusal.message).toContain(`no valid snapshot in ${dir} (3 generations corrupt: state-0000000003.json: schema version 5, expected 4; state-0000000002.json: checksum mismatch`);
+    expect(refusal.message).toContain(`no valid snapshot in ${dir} (3 generations corrupt: state-0000000003.json: schema version 5, expected 4 (written by another engine version); state-0000000002.json: checksum mismatch`);
     expect(refusal.message).toContain('positions may exist at the broker. Start with --fresh to discard the state, or fix/restore a snapshot file');
     expect(refusal.toLine()).toContain('discarded-<n>');
   });
