@@ -14,10 +14,10 @@ export class BlendHistory {
   /** Rows in the window where every family had a z (the usual case once all are warm). */
   fullRows = 0;
 
-  constructor(width: number, rows: readonly (readonly (number | null)[])[] = []) {
+  constructor(width: number, rows: readonly (readonly (number | null)[])[] = [], alloc?: LaneAllocator) {
     this.width = width;
     this.fullMask = 2 ** width - 1;
-    this.window = new RollingWindow([], BlendHistory.kinds(width));
+    this.window = new RollingWindow([], BlendHistory.kinds(width), alloc);
     for (const row of rows) this.push(row, Math.max(rows.length, 1));
   }
 

@@ -26,7 +26,7 @@ export class PendingPredictions {
     this.families = [...families];
     const kinds = new Array<LaneKind>(2 + families.length).fill(Float64Array);
     // From a snapshot's packed lanes (bar index, close, raw per family; NaN = no raw): bulk copy.
-    this.window = lanes ? RollingWindow.fromLanes(lanes, kinds, alloc) : new RollingWindow([], kinds);
+    this.window = lanes ? RollingWindow.fromLanes(lanes, kinds, alloc) : new RollingWindow([], kinds, alloc);
     this.scratch = new Float64Array(families.length);
     for (const row of rows) {
       const at = this.window.appendRowUnbounded();

@@ -62,10 +62,14 @@ export class RollingWindow {
   /** Rows appended since this object was created: the newest row has sequence number pushed - 1. */
   pushed = 0;
 
-  /** `alloc` places the initial lanes (a restore passes an arena); later growth allocates its own. */
+  /** Where this window's lanes live, now and when they grow (an arena keeps a symbol's lanes together). */
+  private readonly alloc: LaneAllocator;
+
+  /** `alloc` places the lanes (the engine passes an arena, see laneArena), including later growth. */
   constructor(initial: ArrayLike<number> = [], kinds: readonly LaneKind[] = [Float64Array], alloc: LaneAllocator = ownLane) {
     const capacity = Math.max(16, 2 * initial.length);
     this.capacity = capacity;
+    this.alloc = alloc;
     if (initial.length > 0 && kinds[0] === Float32Array && exactKind(initial) !== Float32Array) kinds = [Float64Array, ...kinds.slice(1)];
     this.lanes = kinds.map((Kind) => alloc(Kind, capacity));
     for (let i = 0; i < initial.length; i++) this.lanes[0][i] = initial[i];
@@ -80,7 +84,7 @@ export class RollingWindow {
    */
   static fromLanes(data: readonly Lane[], kinds: readonly LaneKind[], alloc: LaneAllocator = ownLane): RollingWindow {
     const n = data.length > 0 ? data[0].length : 0;
-    const window = new RollingWindow([], []); // no lanes yet: they are allocated once, below
+    const window = new RollingWindow([], [], alloc); // no lanes yet: they are allocated once, below
     const capacity = Math.max(16, 2 * n);
     window.capacity = capacity;
     window.lanes = kinds.map((Kind, k) => {
@@ -168,7 +172,7 @@ export class RollingWindow {
     this.capacity = capacity;
     this.lanes = this.lanes.map((lane) => {
       if (!grow) return lane.copyWithin(0, from, this.end);
-      const grown = new (lane.constructor as LaneKind)(capacity);
+      const grown = this.alloc(lane.constructor as LaneKind, capacity);
       grown.set(lane.subarray(from, this.end));
       return grown;
     });

@@ -16,7 +16,7 @@ import type { ModelSlot } from './predictor.ts';
 import { BlendHistory } from './blendHistory.ts';
 import { PendingPredictions, type PendingQueue } from './pendingPredictions.ts';
 import { RankedPairs } from './rankedPairs.ts';
-import { RollingWindow } from './rollingWindow.ts';
+import { RollingWindow, type LaneAllocator } from './rollingWindow.ts';
 import { StandardizerWindow } from './standardizerWindow.ts';
 
 export { BlendHistory } from './blendHistory.ts';
@@ -69,11 +69,12 @@ export interface SymbolStateLimits {
 export const MAX_PENDING_PER_HORIZON = 64;
 const ERROR_WINDOW = 10;
 
-function slotWindows(json?: { raw: number[]; pairPred: number[]; pairReal: number[]; errors: number[] }): SlotWindows {
-  return { raw: new StandardizerWindow(json?.raw), pairs: new RankedPairs(json?.pairPred, json?.pairReal), errors: new RollingWindow(json?.errors, [Float32Array]) };
+function slotWindows(json?: { raw: number[]; pairPred: number[]; pairReal: number[]; errors: number[] }, alloc?: LaneAllocator): SlotWindows {
+  return { raw: new StandardizerWindow(json?.raw, alloc), pairs: new RankedPairs(json?.pairPred, json?.pairReal, alloc), errors: new RollingWindow(json?.errors, [Float32Array], alloc) };
 }
 
-export function createSymbolState(symbol: string, slots: readonly ModelSlot[], limits: SymbolStateLimits): SymbolState {
+/** `alloc`: where the windows' lanes live (the SymbolStore passes one arena for all its symbols). */
+export function createSymbolState(symbol: string, slots: readonly ModelSlot[], limits: SymbolStateLimits, alloc?: LaneAllocator): SymbolState {
   const state: SymbolState = {
     symbol,
     barCount: 0,
@@ -87,13 +88,13 @@ export function createSymbolState(symbol: string, slots: readonly ModelSlot[], l
   const families: Record<string, string[]> = {};
   for (const slot of slots) {
     if (slot.role !== 'alpha') continue;
-    state.slots[slot.key] = slotWindows();
+    state.slots[slot.key] = slotWindows(undefined, alloc);
     (families[slot.horizon] ??= []).push(slot.family);
   }
   for (const [horizon, list] of Object.entries(families)) {
     const sorted = [...new Set(list)].sort();
-    state.pending[horizon] = new PendingPredictions(sorted);
-    state.blendHistory[horizon] = new BlendHistory(sorted.length);
+    state.pending[horizon] = new PendingPredictions(sorted, [], undefined, alloc);
+    state.blendHistory[horizon] = new BlendHistory(sorted.length, [], alloc);
   }
   return state;
 }
