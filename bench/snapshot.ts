@@ -10,6 +10,9 @@ import pino from 'pino';
 import { TradingEngine } from '../src/engine/TradingEngine.ts';
 import { engineDocument, loadState, openStateStore } from '../src/engine/stateStore.ts';
 import { createRig } from './rig.ts';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { RESULT_MARKER } from './cycle.ts';
 import { single, summarize, type BenchResult } from './stats.ts';
 
 export async function benchSnapshot(options: { symbols?: number; cycles?: number; runs?: number } = {}): Promise<BenchResult[]> {
@@ -47,4 +50,12 @@ export async function benchSnapshot(options: { symbols?: number; cycles?: number
   await rig.stop();
   fs.rmSync(dir, { recursive: true, force: true });
   return [summarize(`snapshot.write.${n}`, 'ms', writes), summarize(`snapshot.restore.${n}`, 'ms', restores), single(`snapshot.bytes.${n}`, 'bytes', bytes)];
+}
+
+// Run by bench/run.ts in a child process of its own (a clean heap, as the cycle sizes), or
+// standalone: `node --import tsx bench/snapshot.ts [--runs 15]`.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({ options: { runs: { type: 'string' } } });
+  const results = await benchSnapshot(values.runs === undefined ? {} : { runs: Number(values.runs) });
+  process.stdout.write(`${RESULT_MARKER}${JSON.stringify(results)}\n`);
 }
