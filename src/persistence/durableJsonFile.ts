@@ -103,18 +103,7 @@ export class DurableJsonFileSync<T> implements SyncAdapter<T> {
 
   write(data: T): void {
     const body = Buffer.from(this.#stringify(data), 'utf8');
-    const temp = tempNameFor(this.file);
-    const fd = fs.openSync(temp, 'wx');
-    try {
-      writeFully(fd, body);
-      fs.fsyncSync(fd);
-    } catch (err) {
-      fs.closeSync(fd);
-      fs.rmSync(temp, { force: true });
-      throw err;
-    }
-    fs.closeSync(fd);
-    fs.renameSync(temp, this.file);
+    fs.renameSync(stageFileSync(this.file, body), this.file);
     fsyncDirectorySync(path.dirname(this.file));
     this.lastWrite = { bytes: body.length };
   }
@@ -239,8 +228,12 @@ export class StagedBinaryFile {
   }
 }
 
-/** Blocking twin of StagedBinaryFile (one write, then fsync): returns the temp path. */
-export function stageBinaryFileSync(file: string, bytes: Uint8Array): string {
+/**
+ * `bytes` written and fsynced to a new temp file beside `file` (removed again on failure):
+ * returns its path, for the caller to rename into place. The blocking twin of StagedBinaryFile,
+ * and the first half of DurableJsonFileSync.write.
+ */
+export function stageFileSync(file: string, bytes: Uint8Array): string {
   const temp = tempNameFor(file);
   const fd = fs.openSync(temp, 'wx');
   try {

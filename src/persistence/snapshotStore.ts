@@ -21,7 +21,7 @@ import { Low, LowSync } from 'lowdb';
 import type { z } from 'zod';
 import { monotonicMs } from '../core/clock.ts';
 import { StateError } from '../core/errors.ts';
-import { DurableJsonFile, DurableJsonFileSync, fsyncDirectorySync, StagedBinaryFile, stageBinaryFileSync, tempNameFor, TEMP_SUFFIX } from './durableJsonFile.ts';
+import { DurableJsonFile, DurableJsonFileSync, fsyncDirectorySync, StagedBinaryFile, stageFileSync, tempNameFor, TEMP_SUFFIX } from './durableJsonFile.ts';
 import { stderrLogger, type PersistenceLogger } from './logger.ts';
 import { checkHead, envelopeJson, hashListHex, partDigest, sealEnvelope, verifyEnvelope, type BinaryProducer, type BinaryRef, type Sealed, type SnapshotEnvelope, type SnapshotInput } from './envelope.ts';
 
@@ -178,7 +178,7 @@ export class SnapshotStore<T> {
     const sealed = this.#seal(input, ref);
     fs.mkdirSync(this.dir, { recursive: true });
     const file = path.join(this.dir, snapshotFileName(input.cycle));
-    if (binary !== undefined) fs.renameSync(stageBinaryFileSync(binaryOf(file), binary), binaryOf(file));
+    if (binary !== undefined) fs.renameSync(stageFileSync(binaryOf(file), binary), binaryOf(file));
     const adapter = new DurableJsonFileSync<SnapshotEnvelope<T>>(file, () => envelopeJson(sealed));
     new LowSync(adapter, sealed.envelope).write();
     this.#prune(input.cycle);
